@@ -1,0 +1,78 @@
+"""Support Desk for Messenger: the app factory and the WSGI `app`.
+
+`create_app` reads like a table of contents; nothing is built at import.
+`app` (for gunicorn `app:app`) is created on first access. `python app.py`
+runs the whole service in one process: no Redis, no Facebook needed.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+
+from bot.flows.cli import flows_cli
+from bot.flows.loader import FlowsError
+from config.settings import ConfigError, Settings, load_settings
+from core import runtime
+from core.logs import configure_logging
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or load_settings()
+    configure_logging(settings)
+    app = Flask(__name__, instance_path=_absolute(settings.instance_path))
+    app.config.update(SECRET_KEY=settings.secret_key, FLOWS_PATH=settings.flows_path,
+                      SETTINGS=settings)
+    rt = runtime.build_runtime(settings)
+    runtime.install(rt)
+    app.extensions["runtime"] = rt
+    if click.get_current_context(silent=True) is None:
+        rt.flows.current  # noqa: B018 - a broken flows file stops a server at start
+    _register_blueprints(app)
+    app.cli.add_command(flows_cli)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from bot.webhook import bp as webhook_bp
+    from core.health import bp as health_bp
+
+    app.register_blueprint(webhook_bp)
+    app.register_blueprint(health_bp)
+
+
+def _absolute(path: str) -> str:
+    from pathlib import Path
+
+    return str(Path(path).resolve())
+
+
+def boot(settings: Settings | None = None) -> Flask:
+    """create_app, but bad configuration ends the process with one clear line."""
+    try:
+        return create_app(settings)
+    except ConfigError as exc:
+        sys.exit(f"configuration error: {exc}")
+    except FlowsError as exc:
+        sys.exit("flows file refused:\n" + "\n".join(str(p) for p in exc.problems))
+
+
+def __getattr__(name: str) -> Flask:
+    if name == "app":
+        globals()["app"] = wsgi_app = boot()
+        return wsgi_app
+    raise AttributeError(name)
+
+
+def main() -> None:
+    """One process: web server in threads, jobs on an in-process pool."""
+    flask_app = boot()
+    settings: Settings = flask_app.config["SETTINGS"]
+    print(f"Support Desk for Messenger on {settings.public_url}  (Ctrl+C to stop)")
+    flask_app.run(host="127.0.0.1", port=5000, threaded=True, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

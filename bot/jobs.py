@@ -1,0 +1,105 @@
+"""The RQ job that drains customer mailboxes.
+
+One `drain` job is one consumer: a pool of threads (Graph calls are I/O
+bound) each claiming a whole customer at a time, so a customer's events stay
+in order while many customers are served at once. The job runs for a bounded
+slice, then hands over to a successor so mail and other jobs get their turn.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from bot.processing import process_customer
+from core import runtime
+from core.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+SLICE_SECONDS = 20.0  # then a successor job carries on
+IDLE_SECONDS = 0.5  # a thread with nothing to claim for this long stops
+POLL_SECONDS = 0.02
+
+
+def drain(consumer_id: int | None = None) -> int:
+    """Process waiting customers; returns how many customers were served."""
+    rt = runtime.current()
+    consumer = consumer_id or rt.mailbox.new_consumer_id()
+    served = Drainer(rt, consumer).run()
+    successor, due_ms = rt.mailbox.retire(consumer)
+    if successor is not None:
+        rt.dispatcher.enqueue(drain, successor)
+    elif due_ms is not None:
+        rt.dispatcher.enqueue(drain, at_ms=due_ms)
+    return served
+
+
+def recover() -> None:
+    """Start a drain if work waits and no consumer is alive (after a crash)."""
+    rt = runtime.current()
+    reservation = rt.mailbox.reserve_if_idle()
+    if reservation is not None:
+        log.warning("found waiting customers with no live consumer; starting a drain")
+        rt.dispatcher.enqueue(drain, reservation)
+
+
+class Drainer:
+    def __init__(self, rt: Runtime, consumer_id: int) -> None:
+        self.rt = rt
+        self.consumer_id = consumer_id
+        self.deadline = time.monotonic() + SLICE_SECONDS
+        self.held: set[str] = set()
+        self.served = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    def run(self) -> int:
+        beat = threading.Thread(target=self._heartbeat, daemon=True, name="drain-heartbeat")
+        beat.start()
+        threads = self.rt.settings.drain_threads
+        try:
+            with ThreadPoolExecutor(threads, thread_name_prefix="drain") as pool:
+                for future in [pool.submit(self._loop) for _ in range(threads)]:
+                    future.result()  # a Redis failure surfaces: the job fails loudly
+        finally:
+            self._stop.set()
+        return self.served
+
+    def _loop(self) -> None:
+        idle_since = time.monotonic()
+        while time.monotonic() < self.deadline:
+            customer = self.rt.mailbox.claim(self.consumer_id)
+            if customer is None:
+                if time.monotonic() - idle_since > IDLE_SECONDS:
+                    return
+                time.sleep(POLL_SECONDS)
+                continue
+            self._serve(customer)
+            idle_since = time.monotonic()
+
+    def _serve(self, customer: str) -> None:
+        with self._lock:
+            self.held.add(customer)
+        delay = 0
+        try:
+            delay = process_customer(self.rt, customer)
+        finally:
+            # On an unexpected error the lease is kept and expires: the event
+            # is retried by a later consumer instead of being dropped.
+            with self._lock:
+                self.held.discard(customer)
+                self.served += 1
+        self.rt.mailbox.release(customer, delay_ms=delay)
+
+    def _heartbeat(self) -> None:
+        interval = self.rt.mailbox.timing.lease_ms / 3000
+        while not self._stop.wait(interval):
+            with self._lock:
+                held = list(self.held)
+            try:
+                self.rt.mailbox.heartbeat(self.consumer_id, held)
+            except Exception:  # the next beat retries; the leases outlive one miss
+                log.warning("heartbeat failed; will retry", exc_info=True)

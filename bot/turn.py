@@ -1,0 +1,70 @@
+"""A turn: one customer event being handled. Handlers read the event and the
+customer's state and append the calls the bot owes (sent after commit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.flows.schema import Flows
+from bot.models import Customer
+from bot.replies import Message
+from config.settings import Settings
+from core.mailbox import Queued
+
+
+@dataclass
+class Turn:
+    customer: Customer
+    flows: Flows
+    item: Queued
+    settings: Settings
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Transcript lines for the inbound side: (author, kind, text, payload, mid)
+    heard: list[tuple[str, str, str | None, str | None, str | None]] = field(
+        default_factory=list)
+
+    @property
+    def event(self) -> dict[str, Any]:
+        return self.item.event
+
+    @property
+    def kind(self) -> str:
+        return self.item.kind
+
+    @property
+    def on_standby(self) -> bool:
+        return self.item.channel == "standby"
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return self.customer.state
+
+    @property
+    def locale(self) -> str:
+        chosen = self.state.get("locale")
+        if chosen in self.flows.locales:
+            return str(chosen)
+        return self.flows.locale_for(self.customer.messenger_locale)
+
+    def text(self, localized: dict[str, str]) -> str:
+        return self.flows.text(localized, self.locale)
+
+    def send(self, *messages: Message, messaging_type: str = "RESPONSE") -> None:
+        for message in messages:
+            self.calls.append(("send", {"message": message, "messaging_type": messaging_type}))
+
+    def call(self, kind: str, **body: Any) -> None:
+        """Queue a non-message Graph call (handover and the like) in order."""
+        self.calls.append((kind, body))
+
+    def hear(self, author: str, kind: str, text: str | None = None,
+             payload: str | None = None, mid: str | None = None) -> None:
+        self.heard.append((author, kind, text, payload, mid))
+
+    def set_state(self, **values: Any) -> None:
+        """Replace the state dict so the JSON column is seen as changed."""
+        self.customer.state = {**self.state, **values}
+
+    def clear_state(self, *keys: str) -> None:
+        self.customer.state = {k: v for k, v in self.state.items() if k not in keys}

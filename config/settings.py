@@ -1,0 +1,165 @@
+"""Typed, frozen settings read once from the environment (and `.env`).
+
+A missing or malformed value stops the process at boot with one line naming
+the variable (`ConfigError`); tests build `Settings(...)` directly.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+DEFAULT_GRAPH_API_URL = "https://graph.facebook.com"
+DEFAULT_GRAPH_API_VERSION = "v26.0"
+PAGE_INBOX_APP_ID = "263902037430900"
+
+
+class ConfigError(Exception):
+    """A configuration value that stops the process at start (one line)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    messenger_app_secret: str | None = None
+    messenger_verify_token: str | None = None
+    messenger_page_access_token: str | None = None
+    messenger_app_id: str | None = None
+    graph_api_url: str = DEFAULT_GRAPH_API_URL
+    graph_api_version: str = DEFAULT_GRAPH_API_VERSION
+    page_inbox_app_id: str = PAGE_INBOX_APP_ID
+    database_url: str = "sqlite:///instance/support_desk.db"
+    redis_url: str | None = None
+    flows_path: str = "config/flows.yaml"
+    smtp_url: str | None = None
+    support_email_from: str = "support@localhost"
+    inbound_email_token: str | None = None
+    admin_api_token: str | None = None
+    secret_key: str = field(default="", repr=False)
+    public_url: str = "http://localhost:5000"
+    instance_path: str = "instance"
+    # Tuning, not in SPEC's table: safe defaults, overridable for big pages.
+    drain_jobs: int = 4
+    drain_threads: int = 16
+    send_rate_per_page: int = 250
+    testing: bool = False
+
+    def __repr__(self) -> str:  # never print secrets
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if not _is_secret(f.name)}
+        return f"Settings({shown})"
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)
+
+
+_SECRET_NAMES = ("secret", "token", "password")
+
+
+def _is_secret(name: str) -> bool:
+    return any(part in name for part in _SECRET_NAMES)
+
+
+# env variable -> (field, parser)
+_ENV: dict[str, str] = {
+    "MESSENGER_APP_SECRET": "messenger_app_secret",
+    "MESSENGER_VERIFY_TOKEN": "messenger_verify_token",
+    "MESSENGER_PAGE_ACCESS_TOKEN": "messenger_page_access_token",
+    "MESSENGER_APP_ID": "messenger_app_id",
+    "GRAPH_API_URL": "graph_api_url",
+    "GRAPH_API_VERSION": "graph_api_version",
+    "PAGE_INBOX_APP_ID": "page_inbox_app_id",
+    "DATABASE_URL": "database_url",
+    "REDIS_URL": "redis_url",
+    "FLOWS_PATH": "flows_path",
+    "SMTP_URL": "smtp_url",
+    "SUPPORT_EMAIL_FROM": "support_email_from",
+    "INBOUND_EMAIL_TOKEN": "inbound_email_token",
+    "ADMIN_API_TOKEN": "admin_api_token",
+    "SECRET_KEY": "secret_key",
+    "PUBLIC_URL": "public_url",
+    "SUPPORT_DESK_DRAIN_JOBS": "drain_jobs",
+    "SUPPORT_DESK_DRAIN_THREADS": "drain_threads",
+    "SEND_RATE_PER_PAGE": "send_rate_per_page",
+}
+
+_URL_SCHEMES: dict[str, tuple[str, ...]] = {
+    "graph_api_url": ("http", "https"),
+    "redis_url": ("redis", "rediss", "unix"),
+    "smtp_url": ("smtp", "smtps"),
+    "public_url": ("http", "https"),
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: str = ".env") -> Settings:
+    """Read settings from `environ` (default: os.environ) over a `.env` file."""
+    source: dict[str, str] = {k: v for k, v in dotenv_values(dotenv).items() if v is not None}
+    source.update(os.environ if environ is None else environ)
+    values: dict[str, object] = {}
+    for env_name, attr in _ENV.items():
+        raw = source.get(env_name, "").strip()
+        if raw:
+            values[attr] = _parse(env_name, attr, raw)
+    settings = Settings(**values)  # type: ignore[arg-type]
+    _check(settings)
+    if not settings.secret_key:
+        settings = settings.with_(secret_key=_instance_secret_key(Path(settings.instance_path)))
+    return settings
+
+
+def _parse(env_name: str, attr: str, raw: str) -> object:
+    kind = next(f.type for f in fields(Settings) if f.name == attr)
+    if kind == "int":
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{env_name}: expected a whole number, got {raw!r}") from None
+        if value < 1:
+            raise ConfigError(f"{env_name}: must be at least 1, got {value}")
+        return value
+    if attr in _URL_SCHEMES:
+        _check_url(env_name, raw, _URL_SCHEMES[attr])
+    if attr == "graph_api_version" and not (raw.startswith("v") and _is_version(raw[1:])):
+        raise ConfigError(f"{env_name}: expected a version like v26.0, got {raw!r}")
+    if attr == "database_url" and "://" not in raw:
+        raise ConfigError(f"{env_name}: not an SQLAlchemy URL (e.g. postgresql+psycopg://...)")
+    return raw
+
+
+def _is_version(text: str) -> bool:
+    major, _, minor = text.partition(".")
+    return major.isdigit() and minor.isdigit()
+
+
+def _check_url(env_name: str, raw: str, schemes: tuple[str, ...]) -> None:
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ConfigError(f"{env_name}: not a valid URL ({exc})") from None
+    if parts.scheme not in schemes or not (parts.netloc or parts.scheme == "unix"):
+        wanted = ", ".join(f"{s}://" for s in schemes)
+        raise ConfigError(f"{env_name}: expected a URL starting with {wanted}")
+
+
+def _check(settings: Settings) -> None:
+    if settings.messenger_app_id and not settings.messenger_app_id.isdigit():
+        raise ConfigError("MESSENGER_APP_ID: expected the numeric app id")
+    if not settings.page_inbox_app_id.isdigit():
+        raise ConfigError("PAGE_INBOX_APP_ID: expected a numeric app id")
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """SECRET_KEY default: generated once into instance/ and kept there."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

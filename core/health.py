@@ -1,0 +1,37 @@
+"""`/healthz`: is the database reachable, is Redis reachable."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    rt = current_app.extensions["runtime"]
+    checks = {"database": _check_database(rt.engine), "redis": _check_redis(rt.redis)}
+    healthy = all(state == "ok" for state in checks.values())
+    if checks["redis"] == "ok":
+        checks["backlog"] = rt.mailbox.backlog()
+    return jsonify(status="ok" if healthy else "degraded", **checks), 200 if healthy else 503
+
+
+def _check_database(engine) -> str:  # type: ignore[no-untyped-def]
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return "ok"
+    except SQLAlchemyError as exc:
+        return f"down: {type(exc).__name__}"
+
+
+def _check_redis(redis) -> str:  # type: ignore[no-untyped-def]
+    try:
+        redis.ping()
+        return "ok"
+    except RedisError as exc:
+        return f"down: {type(exc).__name__}"

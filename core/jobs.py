@@ -1,0 +1,92 @@
+"""Where jobs run: RQ queues on Redis in production, a thread pool in the
+one-process mode (no REDIS_URL). Jobs are module-level functions taking plain
+data; both dispatchers run the same functions.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from redis import Redis
+from rq import Queue, Retry
+
+log = logging.getLogger(__name__)
+
+EVENTS_QUEUE = "events"
+MAIL_QUEUE = "mail"
+JOB_TIMEOUT_SECONDS = 300
+
+
+class Dispatcher(Protocol):
+    def enqueue(self, func: Callable[..., Any], *args: Any, queue: str = EVENTS_QUEUE,
+                retries: int = 0, at_ms: int | None = None) -> None: ...
+
+
+def _backoff(retries: int) -> list[int]:
+    return [min(5 * 2**i, 600) for i in range(retries)]
+
+
+class RQDispatcher:
+    """Jobs go to RQ; delayed ones need a worker started `--with-scheduler`."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._queues: dict[str, Queue] = {}
+
+    def queue(self, name: str) -> Queue:
+        if name not in self._queues:
+            self._queues[name] = Queue(name, connection=self.redis)
+        return self._queues[name]
+
+    def enqueue(self, func: Callable[..., Any], *args: Any, queue: str = EVENTS_QUEUE,
+                retries: int = 0, at_ms: int | None = None) -> None:
+        options: dict[str, Any] = {"job_timeout": JOB_TIMEOUT_SECONDS, "failure_ttl": 30 * 86400}
+        if retries:
+            options["retry"] = Retry(max=retries, interval=_backoff(retries))
+        if at_ms is None:
+            self.queue(queue).enqueue(func, *args, **options)
+        else:
+            when = datetime.fromtimestamp(at_ms / 1000, UTC)
+            self.queue(queue).enqueue_at(when, func, *args, **options)
+
+
+class InProcessDispatcher:
+    """Runs jobs on a thread pool of this process (laptop mode and `chat`)."""
+
+    def __init__(self, workers: int = 8) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
+
+    def enqueue(self, func: Callable[..., Any], *args: Any, queue: str = EVENTS_QUEUE,
+                retries: int = 0, at_ms: int | None = None) -> None:
+        delay = 0.0 if at_ms is None else max(0.0, at_ms / 1000 - time.time())
+        if delay:
+            timer = threading.Timer(delay, self._submit, (func, args, retries))
+            timer.daemon = True
+            timer.start()
+        else:
+            self._submit(func, args, retries)
+
+    def _submit(self, func: Callable[..., Any], args: tuple[Any, ...], retries: int) -> None:
+        self._pool.submit(self._run, func, args, retries)
+
+    def _run(self, func: Callable[..., Any], args: tuple[Any, ...], retries: int) -> None:
+        try:
+            func(*args)
+        except Exception:
+            if retries <= 0:
+                log.exception("job %s failed; no retries left", func.__name__)
+                raise
+            delay_ms = _backoff(retries)[0] * 1000
+            log.warning("job %s failed; retrying in %d ms", func.__name__, delay_ms,
+                        exc_info=True)
+            self.enqueue(func, *args, retries=retries - 1, at_ms=int(time.time() * 1000)
+                         + delay_ms)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

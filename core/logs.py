@@ -1,0 +1,39 @@
+"""Logging set-up: one line per record, with configured secrets redacted from
+every message, whoever logged it."""
+
+from __future__ import annotations
+
+import logging
+
+from config.settings import Settings
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d:%(threadName)s] %(message)s"
+
+
+class RedactSecrets(logging.Filter):
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s and len(s) >= 6]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = message
+        for secret in self.secrets:
+            redacted = redacted.replace(secret, "[redacted]")
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
+    """Install the redacting filter on the root handlers (idempotent)."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=level, format=FORMAT)
+    secrets = [settings.messenger_app_secret, settings.messenger_page_access_token,
+               settings.messenger_verify_token, settings.inbound_email_token,
+               settings.admin_api_token, settings.secret_key]
+    redactor = RedactSecrets([s for s in secrets if s])
+    for handler in root.handlers:
+        handler.filters = [f for f in handler.filters if not isinstance(f, RedactSecrets)]
+        handler.addFilter(redactor)

@@ -1,0 +1,121 @@
+"""Lua scripts behind the mailboxes: each runs atomically inside Redis, which is
+what makes "no lost wake-up" and "one consumer per customer" hold across
+processes and machines.
+
+Keys (all under `sd:`):
+  seen:<page>:<key>  dedupe marker, expires          mb:<cust>   ZSET of events by timestamp
+  ready              LIST of customers to process    queued      SET mirror of `ready`
+  inflight           ZSET customer -> lease deadline delayed     ZSET customer -> retry time
+  consumers          ZSET drain job -> deadline      att:<cust>  HASH event key -> attempts
+A customer is in at most one of ready / inflight / delayed.
+"""
+
+# Shared by several scripts: move a customer to the ready list unless it is
+# already scheduled somewhere.
+_SCHEDULE = """
+local function schedule(c)
+  if redis.call('ZSCORE', 'sd:inflight', c) or redis.call('ZSCORE', 'sd:delayed', c) then
+    return
+  end
+  if redis.call('SADD', 'sd:queued', c) == 1 then redis.call('RPUSH', 'sd:ready', c) end
+end
+local function reserve(now, ttl, max)
+  redis.call('ZREMRANGEBYSCORE', 'sd:consumers', '-inf', now)
+  if redis.call('ZCARD', 'sd:consumers') >= max then return false end
+  local id = redis.call('INCR', 'sd:consumer:seq')
+  redis.call('ZADD', 'sd:consumers', now + ttl, id)
+  return id
+end
+"""
+
+# ARGV: now_ms, seen_ttl_s, max_consumers, consumer_ttl_ms, then 5 per event:
+# page, psid, key, timestamp, body. Returns {added, reservation or false}.
+INGEST = _SCHEDULE + """
+local now, seen_ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local max, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
+local added = 0
+for i = 5, #ARGV, 5 do
+  local page, psid = ARGV[i], ARGV[i + 1]
+  if redis.call('SET', 'sd:seen:' .. page .. ':' .. ARGV[i + 2], 1, 'NX', 'EX', seen_ttl) then
+    local c = page .. ':' .. psid
+    local seq = redis.call('INCR', 'sd:seq')
+    redis.call('ZADD', 'sd:mb:' .. c, ARGV[i + 3], string.format('%015d', seq) .. '|' .. ARGV[i + 4])
+    schedule(c)
+    added = added + 1
+  end
+end
+local reservation = false
+if added > 0 then reservation = reserve(now, ttl, max) end
+return {added, reservation}
+"""
+
+# ARGV: now_ms, consumer_id, consumer_ttl_ms, lease_ms. Returns a customer or false.
+CLAIM = _SCHEDULE + """
+local now, cid, ttl, lease = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+for _, c in ipairs(redis.call('ZRANGEBYSCORE', 'sd:delayed', '-inf', now, 'LIMIT', 0, 100)) do
+  redis.call('ZREM', 'sd:delayed', c)
+  schedule(c)
+end
+for _, c in ipairs(redis.call('ZRANGEBYSCORE', 'sd:inflight', '-inf', now, 'LIMIT', 0, 100)) do
+  redis.call('ZREM', 'sd:inflight', c)  -- its consumer died: lease expired
+  schedule(c)
+end
+redis.call('ZADD', 'sd:consumers', now + ttl, cid)
+local c = redis.call('LPOP', 'sd:ready')
+if not c then return false end
+redis.call('SREM', 'sd:queued', c)
+redis.call('ZADD', 'sd:inflight', now + lease, c)
+return c
+"""
+
+# ARGV: customer, now_ms, delay_ms. Ends a consumer's hold on a customer.
+RELEASE = _SCHEDULE + """
+local c, now, delay = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREM', 'sd:inflight', c)
+if redis.call('ZCARD', 'sd:mb:' .. c) == 0 then return 0 end
+if delay > 0 then
+  redis.call('ZADD', 'sd:delayed', now + delay, c)
+  return 2
+end
+schedule(c)
+return 1
+"""
+
+# ARGV: consumer_id, now_ms, consumer_ttl_ms, max_consumers. A drain job ends:
+# returns {successor reservation or false, earliest delayed retry ms or false}.
+RETIRE = _SCHEDULE + """
+local cid, now, ttl, max = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('ZREM', 'sd:consumers', cid)
+local pending = redis.call('LLEN', 'sd:ready') > 0
+  or #redis.call('ZRANGEBYSCORE', 'sd:inflight', '-inf', now, 'LIMIT', 0, 1) > 0
+  or #redis.call('ZRANGEBYSCORE', 'sd:delayed', '-inf', now, 'LIMIT', 0, 1) > 0
+local successor = false
+if pending then successor = reserve(now, ttl, max) end
+local first = redis.call('ZRANGE', 'sd:delayed', 0, 0, 'WITHSCORES')
+local due = false
+if #first > 0 then due = first[2] end
+return {successor, due}
+"""
+
+# ARGV: lease deadline ms, consumer id, consumer deadline ms, customers...
+# Refreshes what a live consumer holds.
+HEARTBEAT = """
+redis.call('ZADD', 'sd:consumers', 'XX', ARGV[3], ARGV[2])
+for i = 4, #ARGV do
+  redis.call('ZADD', 'sd:inflight', 'XX', ARGV[1], ARGV[i])
+end
+return 1
+"""
+
+# ARGV: now_ms, consumer_ttl_ms, max_consumers. A reservation when work waits
+# (ready, an expired lease, a due retry) and no consumer is alive; else false.
+RECOVER = _SCHEDULE + """
+local now, ttl, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', 'sd:consumers', '-inf', now)
+if redis.call('ZCARD', 'sd:consumers') > 0 then return false end
+local pending = redis.call('LLEN', 'sd:ready') > 0
+  or #redis.call('ZRANGEBYSCORE', 'sd:inflight', '-inf', now, 'LIMIT', 0, 1) > 0
+  or #redis.call('ZRANGEBYSCORE', 'sd:delayed', '-inf', now, 'LIMIT', 0, 1) > 0
+if not pending then return false end
+return reserve(now, ttl, max)
+"""

@@ -1,0 +1,88 @@
+"""The per-process runtime: what a job needs (settings, database, Redis, Graph
+client, flows), built once per process from settings. Jobs reach it through
+`current()`, so they take plain data and need no Flask app.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+
+from redis import Redis
+from sqlalchemy.engine import Engine
+
+from bot.flows.store import FlowsStore
+from config.settings import Settings, load_settings
+from core.connections import connect_redis
+from core.db import create_schema, make_engine
+from core.jobs import Dispatcher, InProcessDispatcher, RQDispatcher
+from core.mailbox import Mailbox, Timing
+from messenger.graph import GraphClient
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    redis: Redis
+    mailbox: Mailbox
+    dispatcher: Dispatcher
+
+    @cached_property
+    def flows(self) -> FlowsStore:
+        """Loaded on first use; raises FlowsError if the file is broken."""
+        return FlowsStore(self.settings.flows_path)
+
+    @cached_property
+    def graph(self) -> GraphClient:
+        s = self.settings
+        return GraphClient(
+            access_token=s.messenger_page_access_token or "",
+            app_secret=s.messenger_app_secret,
+            api_url=s.graph_api_url,
+            api_version=s.graph_api_version,
+            pool_size=max(s.drain_threads * 2, 10),
+        )
+
+    @property
+    def in_process(self) -> bool:
+        return self.settings.redis_url is None
+
+
+def build_runtime(settings: Settings, *, timing: Timing | None = None) -> Runtime:
+    """Connect everything; creates missing tables (see README on migrations)."""
+    _import_models()
+    engine = make_engine(settings.database_url, pool_size=settings.drain_threads + 4)
+    create_schema(engine)
+    redis = connect_redis(settings.redis_url)
+    timing = timing or Timing(max_consumers=settings.drain_jobs)
+    dispatcher: Dispatcher = (
+        RQDispatcher(redis) if settings.redis_url else InProcessDispatcher(settings.drain_jobs)
+    )
+    return Runtime(settings, engine, redis, Mailbox(redis, timing), dispatcher)
+
+
+def _import_models() -> None:
+    """Register every package's tables with SQLModel before create_all."""
+    import bot.models  # noqa: F401
+
+
+_current: Runtime | None = None
+_lock = threading.Lock()
+
+
+def current() -> Runtime:
+    """This process's runtime; a worker builds it from the environment once."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = build_runtime(load_settings())
+        return _current
+
+
+def install(runtime: Runtime | None) -> None:
+    """Make `runtime` this process's own (the web app and tests do this)."""
+    global _current
+    with _lock:
+        _current = runtime

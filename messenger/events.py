@@ -1,0 +1,117 @@
+"""Webhook payloads: split a page POST into per-customer events, each with a
+stable de-duplication key, and read an event back in the worker.
+
+This runs on the webhook's hot path, so it only looks at what routing needs
+(page, customer, timestamp, key) and leaves the meaning to the worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+CHANNELS = ("messaging", "standby")
+# Watermarks we never act on: accepted, not queued.
+IGNORED_KINDS = frozenset({"read", "delivery"})
+PAYLOAD_KINDS = (
+    "message",
+    "postback",
+    "referral",
+    "reaction",
+    "message_edit",
+    "pass_thread_control",
+    "take_thread_control",
+    "request_thread_control",
+    "release_thread_control",
+    "optin",
+    "read",
+    "delivery",
+)
+
+
+class NotAPagePayload(ValueError):
+    """The body is JSON but not shaped like a Messenger webhook."""
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One event as queued for its customer's mailbox."""
+
+    page_id: str
+    psid: str
+    key: str
+    timestamp: int
+    body: str  # compact JSON of {"channel", "kind", "event"}
+
+
+def parse_payload(data: Any) -> tuple[str, list[Incoming]]:
+    """(object, events) of a decoded webhook body; raises NotAPagePayload."""
+    if not isinstance(data, dict) or not isinstance(data.get("object"), str):
+        raise NotAPagePayload("expected a JSON object with an 'object' field")
+    entries = data.get("entry")
+    if not isinstance(entries, list):
+        raise NotAPagePayload("expected an 'entry' list")
+    events: list[Incoming] = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise NotAPagePayload("each entry must be an object")
+        page_id = str(entry.get("id", ""))
+        for channel in CHANNELS:
+            items = entry.get(channel, [])
+            if not isinstance(items, list):
+                raise NotAPagePayload(f"entry.{channel} must be a list")
+            for item in items:
+                incoming = _incoming(page_id, channel, item)
+                if incoming is not None:
+                    events.append(incoming)
+    return data["object"], events
+
+
+def kind_of(event: dict[str, Any]) -> str:
+    for kind in PAYLOAD_KINDS:
+        if kind in event:
+            if kind == "message" and _dict(event["message"]).get("is_echo"):
+                return "echo"
+            return kind
+    return "unknown"
+
+
+def _incoming(page_id: str, channel: str, event: Any) -> Incoming | None:
+    if not isinstance(event, dict):
+        return None
+    kind = kind_of(event)
+    if kind in IGNORED_KINDS:
+        return None
+    sender = str(_dict(event.get("sender")).get("id", ""))
+    recipient = str(_dict(event.get("recipient")).get("id", ""))
+    psid = recipient if kind == "echo" else sender
+    page = page_id or (sender if kind == "echo" else recipient)
+    timestamp = event.get("timestamp")
+    if not psid or not page or not isinstance(timestamp, int) or isinstance(timestamp, bool):
+        return None  # page-level or malformed: nothing a customer is waiting for
+    body = json.dumps(
+        {"channel": channel, "kind": kind, "event": event},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return Incoming(page, psid, dedupe_key(kind, psid, timestamp, event), timestamp, body)
+
+
+def dedupe_key(kind: str, psid: str, timestamp: int, event: dict[str, Any]) -> str:
+    """Stable across redeliveries: the message id where Meta gives one."""
+    if kind in ("message", "echo", "postback"):
+        mid = _dict(event.get(kind if kind != "echo" else "message")).get("mid")
+        if isinstance(mid, str) and mid:
+            return f"{kind}:{mid}"
+    if kind == "reaction":
+        reaction = _dict(event.get("reaction"))
+        return f"reaction:{reaction.get('mid')}:{reaction.get('action')}:{reaction.get('emoji')}"
+    canonical = json.dumps(event.get(kind), sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(f"{kind}|{psid}|{timestamp}|{canonical}".encode()).hexdigest()
+    return f"{kind}:{digest[:32]}"
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
