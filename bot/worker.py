@@ -16,7 +16,14 @@ from bot.jobs import recover
 log = logging.getLogger(__name__)
 
 
+MAINTENANCE_SECONDS = 15
+
+
 class DeskWorker(SimpleWorker):
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs["maintenance_interval"] = MAINTENANCE_SECONDS
+        super().__init__(*args, **kwargs)
+
     def bootstrap(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().bootstrap(*args, **kwargs)
         recover()

@@ -46,6 +46,7 @@ class Settings:
     # Tuning, not in SPEC's table: safe defaults, overridable for big pages.
     drain_jobs: int = 4
     drain_threads: int = 16
+    lease_ms: int = 30_000
     send_rate_per_page: int = 250
     testing: bool = False
 
@@ -85,6 +86,7 @@ _ENV: dict[str, str] = {
     "SUPPORT_DESK_DRAIN_JOBS": "drain_jobs",
     "SUPPORT_DESK_DRAIN_THREADS": "drain_threads",
     "SEND_RATE_PER_PAGE": "send_rate_per_page",
+    "SUPPORT_DESK_LEASE_MS": "lease_ms",
 }
 
 _URL_SCHEMES: dict[str, tuple[str, ...]] = {
@@ -163,3 +165,14 @@ def _instance_secret_key(instance: Path) -> str:
     path.write_text(key)
     path.chmod(0o600)
     return key
+
+
+def as_environ(settings: Settings) -> dict[str, str]:
+    """The environment that `load_settings` reads back as `settings` (for
+    starting worker processes from tests and benchmarks)."""
+    environ = {}
+    for env_name, attr in _ENV.items():
+        value = getattr(settings, attr)
+        if value is not None and value != "":
+            environ[env_name] = str(value)
+    return environ

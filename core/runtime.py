@@ -56,7 +56,7 @@ def build_runtime(settings: Settings, *, timing: Timing | None = None) -> Runtim
     engine = make_engine(settings.database_url, pool_size=settings.drain_threads + 4)
     create_schema(engine)
     redis = connect_redis(settings.redis_url)
-    timing = timing or Timing(max_consumers=settings.drain_jobs)
+    timing = timing or Timing(lease_ms=settings.lease_ms, max_consumers=settings.drain_jobs)
     dispatcher: Dispatcher = (
         RQDispatcher(redis) if settings.redis_url else InProcessDispatcher(settings.drain_jobs)
     )

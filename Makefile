@@ -1,0 +1,42 @@
+# Two commands for a newcomer: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint audit clean system-packages
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+## run: the whole service in one process (SQLite, no Redis, no Facebook needed)
+run: $(STAMP)
+	$(BIN)/python app.py
+
+## system-packages: what the tests need from the system (redis-server, chromium)
+system-packages:
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null || missing="$$missing chromium chromium-driver"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+## test: the whole suite, with the throwaway Redis it starts itself
+test: $(STAMP) system-packages
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+## audit: known vulnerabilities with a fix available in pinned requirements
+audit: $(STAMP)
+	$(BIN)/pip-audit --requirement requirements.txt --progress-spinner off
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Test helpers: throwaway servers, payload builders, process runners."""

@@ -1,0 +1,101 @@
+"""Mailboxes on a real Redis: order, one consumer per customer, no lost wake-up,
+recovery after a consumer dies."""
+
+from __future__ import annotations
+
+import time
+
+from redis import Redis
+
+from core.mailbox import Mailbox, Timing
+from messenger.events import parse_payload
+from tests.support import payloads as p
+
+
+def incoming(*events: dict):  # type: ignore[no-untyped-def]
+    return parse_payload(p.page(*events))[1]
+
+
+def test_events_come_out_in_timestamp_order_and_ties_in_arrival_order(redis: Redis) -> None:
+    box = Mailbox(redis)
+    box.ingest(incoming(p.text("1", "c", timestamp=30), p.text("1", "a", timestamp=10)))
+    box.ingest(incoming(p.text("1", "b", timestamp=10)))
+    consumer = box.new_consumer_id()
+    customer = box.claim(consumer)
+    assert customer == f"{p.PAGE_ID}:1"
+    seen = []
+    while (item := box.peek(customer)) is not None:
+        seen.append(item.event["message"]["text"])
+        box.done(item)
+    assert seen == ["a", "b", "c"]
+
+
+def test_a_customer_is_held_by_one_consumer_at_a_time(redis: Redis) -> None:
+    box = Mailbox(redis)
+    box.ingest(incoming(p.text("1", "x")))
+    assert box.claim(1) == f"{p.PAGE_ID}:1"
+    box.ingest(incoming(p.text("1", "more"), p.text("2", "y")))  # 1 is held meanwhile
+    assert box.claim(2) == f"{p.PAGE_ID}:2"
+    assert box.claim(3) is None  # customer 1 is not handed to a second consumer
+
+
+def test_release_requeues_a_customer_whose_mailbox_is_not_empty(redis: Redis) -> None:
+    box = Mailbox(redis)
+    box.ingest(incoming(p.text("7", "one")))
+    customer = box.claim(1)
+    assert customer is not None
+    box.ingest(incoming(p.text("7", "two")))  # lands while held: no second ready entry
+    assert redis.llen("sd:ready") == 0
+    box.release(customer)
+    assert box.claim(2) == customer
+
+
+def test_ingest_reserves_a_drain_only_below_the_consumer_limit(redis: Redis) -> None:
+    box = Mailbox(redis, Timing(max_consumers=2))
+    reservations = [box.ingest(incoming(p.text(str(i), "hi")))[1] for i in range(4)]
+    assert [r is not None for r in reservations] == [True, True, False, False]
+    assert box.ingest(incoming(p.text("0", "hi", mid=None)))[0] == 1
+
+
+def test_retire_hands_over_when_work_is_left(redis: Redis) -> None:
+    box = Mailbox(redis, Timing(max_consumers=1))
+    _, reservation = box.ingest(incoming(p.text("1", "hi")))
+    assert reservation is not None
+    assert box.retire(reservation) == (reservation + 1, None)  # work left: a successor
+    successor = reservation + 1
+    customer = box.claim(successor)
+    item = box.peek(customer)  # type: ignore[arg-type]
+    box.done(item)  # type: ignore[arg-type]
+    box.release(customer)  # type: ignore[arg-type]
+    assert box.retire(successor) == (None, None)
+
+
+def test_a_dead_consumers_customer_is_recovered_after_its_lease(redis: Redis) -> None:
+    box = Mailbox(redis, Timing(lease_ms=200, consumer_ttl_ms=200))
+    box.ingest(incoming(p.text("9", "help")))
+    assert box.claim(1) is not None  # consumer 1 dies holding the customer
+    assert box.claim(2) is None
+    assert box.reserve_if_idle() is None  # consumer 1 still counts as alive
+    time.sleep(0.3)
+    reservation = box.reserve_if_idle()
+    assert reservation is not None
+    assert box.claim(reservation) == f"{p.PAGE_ID}:9"
+
+
+def test_a_delayed_customer_waits_then_comes_back(redis: Redis) -> None:
+    box = Mailbox(redis)
+    box.ingest(incoming(p.text("5", "retry me")))
+    customer = box.claim(1)
+    box.release(customer, delay_ms=150)  # type: ignore[arg-type]
+    box.ingest(incoming(p.text("5", "newer")))  # must not jump the queue
+    assert box.claim(1) is None
+    time.sleep(0.2)
+    assert box.claim(1) == customer
+
+
+def test_dead_letters_keep_the_event_and_reason(redis: Redis) -> None:
+    box = Mailbox(redis)
+    box.ingest(incoming(p.text("3", "poison")))
+    item = box.peek(box.claim(1))  # type: ignore[arg-type]
+    box.dead_letter(item, "ValueError: boom")  # type: ignore[arg-type]
+    assert box.backlog()["dead"] == 1 and box.peek(item.customer) is None  # type: ignore[union-attr]
