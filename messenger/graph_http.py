@@ -1,0 +1,202 @@
+"""The Graph API transport: one pooled session, timeouts, typed errors, retries.
+
+Safe to share between threads. Only retryable errors (transient and rate
+limits) are retried, with exponential backoff and jitter; a rate limit whose
+wait is longer than `max_backoff` is raised at once so the caller's queue can
+reschedule instead of a worker thread sleeping for minutes. Log lines name the
+method, path, status, Meta's code/subcode/fbtrace_id and timing: never the
+token, the proof, the query string or Meta's message.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_exponential_jitter
+
+from messenger.errors import (
+    GraphError,
+    GraphTimeout,
+    RateLimited,
+    TransientGraphError,
+    error_from_response,
+)
+from messenger.graph_usage import usage_percent
+
+log = logging.getLogger("messenger.graph")
+
+SEND_PATH = "/me/messages"
+_TRANSIENT_NETWORK = (
+    requests.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
+def pooled_session(pool_size: int) -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+class GraphTransport:
+    """Sends one Graph call, retrying what is worth retrying; returns Meta's JSON."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        auth_params: Mapping[str, str],
+        session: requests.Session,
+        timeout: tuple[float, float],
+        max_attempts: int,
+        backoff: float,
+        max_backoff: float,
+        sleep: Callable[[float], None],
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.base_url = base_url
+        self.session = session
+        self.last_usage: float | None = None
+        self._auth = dict(auth_params)
+        self._secrets = tuple(auth_params.values())
+        self._timeout = timeout
+        self._max_attempts = max_attempts
+        self._max_backoff = max_backoff
+        self._sleep = sleep
+        self._backoff = wait_exponential_jitter(multiplier=backoff, max=max_backoff, jitter=backoff)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        retrying = Retrying(
+            stop=stop_after_attempt(self._max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception(self._should_retry),
+            before_sleep=lambda state: self._log_retry(method, path, state),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(self._attempt, method, path, params, json)
+        except GraphError as exc:
+            if exc.retryable:
+                log.warning("graph %s %s gave up: %s", method, path, _describe(exc))
+            raise
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                method,
+                self.base_url + path,
+                params={**(params or {}), **self._auth},
+                json=json,
+                timeout=self._timeout,
+            )
+        except requests.RequestException as exc:
+            raise self._network_error(exc, method, path, started) from None
+        elapsed_ms = _ms_since(started)
+        self._note_usage(response.headers)
+        body = _json_body(response)
+        if response.ok and isinstance(body, dict) and "error" not in body:
+            log.debug("graph %s %s -> %s in %d ms", method, path, response.status_code, elapsed_ms)
+            return body
+        error = error_from_response(response.status_code, body, response.headers,
+                                    secrets=self._secrets)
+        self._log_failure(method, path, error, elapsed_ms)
+        raise error
+
+    def _network_error(
+        self, exc: requests.RequestException, method: str, path: str, started: float
+    ) -> GraphError:
+        error = network_error(exc, secrets=self._secrets)
+        self._log_failure(method, path, error, _ms_since(started))
+        return error
+
+    def _should_retry(self, exc: BaseException) -> bool:
+        if not isinstance(exc, GraphError) or not exc.retryable:
+            return False
+        wait = exc.retry_after if isinstance(exc, RateLimited) else None
+        return wait is None or wait <= self._max_backoff
+
+    def _wait(self, state: RetryCallState) -> float:
+        """Exponential backoff with jitter, at least Meta's `retry_after`, capped."""
+        delay = self._backoff(state)
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            delay = max(delay, exc.retry_after)
+        return min(delay, self._max_backoff)
+
+    def _note_usage(self, headers: Mapping[str, str]) -> None:
+        usage = usage_percent(headers)
+        if usage is not None:
+            self.last_usage = usage
+
+    def _log_failure(self, method: str, path: str, error: GraphError, elapsed_ms: int) -> None:
+        level = logging.INFO if error.retryable else logging.WARNING
+        log.log(level, "graph %s %s failed in %d ms: %s%s", method, path, elapsed_ms,
+                _describe(error), "" if error.retryable else " (not retried)")
+
+    def _log_retry(self, method: str, path: str, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        delay = state.next_action.sleep if state.next_action else 0.0
+        if (method == "POST" and path == SEND_PATH
+                and isinstance(exc, GraphTimeout) and exc.request_sent):
+            log.warning("graph %s %s: retrying a send after read timeout: possible duplicate "
+                        "(attempt %d of %d)", method, path, state.attempt_number + 1,
+                        self._max_attempts)
+            return
+        log.info("graph %s %s: retry %d of %d in %.2f s", method, path,
+                 state.attempt_number + 1, self._max_attempts, delay)
+
+
+def network_error(exc: requests.RequestException, *, secrets: tuple[str, ...]) -> GraphError:
+    """Our error for a request that got no HTTP answer; requests' text is scrubbed."""
+    message = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, requests.Timeout):
+        sent = not isinstance(exc, requests.ConnectTimeout)
+        return GraphTimeout(message, request_sent=sent, secrets=secrets)
+    if isinstance(exc, _TRANSIENT_NETWORK):
+        return TransientGraphError(message, secrets=secrets)
+    return GraphError(message, secrets=secrets)
+
+
+def _describe(error: GraphError) -> str:
+    """The loggable facts about an error: never its message, which may hold user data."""
+    text = (f"{type(error).__name__} status={error.http_status} code={error.code} "
+            f"subcode={error.subcode} fbtrace_id={error.fbtrace_id}")
+    if isinstance(error, RateLimited) and error.retry_after is not None:
+        text += f" retry_after={error.retry_after:.0f}s"
+    return text
+
+
+def _json_body(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _ms_since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
