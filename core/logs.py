@@ -34,6 +34,8 @@ def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
                settings.messenger_verify_token, settings.inbound_email_token,
                settings.admin_api_token, settings.secret_key]
     redactor = RedactSecrets([s for s in secrets if s])
+    # urllib3's DEBUG lines print request URLs, and Graph URLs carry the token.
+    logging.getLogger("urllib3").setLevel(max(level, logging.INFO))
     for handler in root.handlers:
         handler.filters = [f for f in handler.filters if not isinstance(f, RedactSecrets)]
         handler.addFilter(redactor)
