@@ -95,8 +95,9 @@ def run_flow(turn: Turn, flow: Flow) -> None:
 
 
 def restart(turn: Turn, _flow: Flow | None = None) -> None:
+    first_contact = not turn.state.get("greeted")
     turn.customer.state = {k: v for k, v in turn.state.items() if k in KEPT_ON_RESTART}
-    show_menu(turn)
+    greet(turn) if first_contact else show_menu(turn)
 
 
 def greet(turn: Turn) -> None:

@@ -145,8 +145,8 @@ def _record(session: Session, turn: Turn, key: str, item: Queued) -> None:
 def _event_time(item: Queued) -> datetime:
     millis = item.event.get("timestamp")
     if not isinstance(millis, int):
-        return datetime.now(UTC).replace(tzinfo=None)
-    return datetime.fromtimestamp(millis / 1000, UTC).replace(tzinfo=None)
+        return datetime.now(UTC)
+    return datetime.fromtimestamp(millis / 1000, UTC)
 
 
 def _short(value: object, limit: int) -> str | None:

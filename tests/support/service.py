@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import IO
 
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -24,6 +25,7 @@ class Service:
         self.settings = settings
         self.logs = logs
         self.workers: list[subprocess.Popen[bytes]] = []
+        self._logs: list[IO[bytes]] = []
         self._server: BaseWSGIServer | None = None
         self.app: Flask | None = None
 
@@ -38,6 +40,7 @@ class Service:
     def start_worker(self) -> subprocess.Popen[bytes]:
         env = {**os.environ, **as_environ(self.settings), "PYTHONUNBUFFERED": "1"}
         log = open(self.logs / f"worker-{len(self.workers)}.log", "ab")  # noqa: SIM115
+        self._logs.append(log)
         process = subprocess.Popen(
             [RQ, "worker", "--worker-class", "bot.worker.DeskWorker", "--url",
              str(self.settings.redis_url), "--with-scheduler", "mail", "events"],
@@ -59,5 +62,8 @@ class Service:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+        for log in self._logs:
+            log.close()
         if self._server is not None:
             self._server.shutdown()
+            self._server.server_close()

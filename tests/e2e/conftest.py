@@ -1,0 +1,57 @@
+"""End-to-end fixtures: a Graph API stand-in on loopback, the web app over real
+HTTP, and real RQ worker processes on the session's private Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from config.settings import Settings
+from core import runtime
+from messenger.standin import Standin, serve_standin
+from tests.conftest import make_settings
+from tests.support import payloads as p
+from tests.support.service import Service
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def standin() -> Iterator[tuple[Standin, str]]:
+    fake = Standin(page_id=p.PAGE_ID, app_id=p.APP_ID, app_secret=p.APP_SECRET,
+                   access_token=p.ACCESS_TOKEN)
+    server, url = serve_standin(fake)
+    yield fake, url
+    fake.close()
+    server.shutdown()
+
+
+StartService = Callable[..., Service]
+
+
+@pytest.fixture
+def start_service(tmp_path: Path, redis: Redis, redis_url: str,
+                  standin: tuple[Standin, str]) -> Iterator[StartService]:
+    """start_service(workers=1, **settings) -> a running Service wired to the stand-in."""
+    fake, graph_url = standin
+    started: list[Service] = []
+
+    def start(workers: int = 1, **overrides: object) -> Service:
+        values: dict[str, object] = {"redis_url": redis_url, "graph_api_url": graph_url,
+                                     "drain_threads": 4, "lease_ms": 3000}
+        values.update(overrides)
+        settings: Settings = make_settings(tmp_path, **values)
+        service = Service(settings, tmp_path)
+        started.append(service)
+        fake.webhook_url = service.start_web() + "/webhook"
+        for _ in range(workers):
+            service.start_worker()
+        return service
+
+    yield start
+    for service in started:
+        service.stop()
+    runtime.install(None)
