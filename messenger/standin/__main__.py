@@ -1,0 +1,3 @@
+from messenger.standin.cli import main
+
+main()

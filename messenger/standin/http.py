@@ -1,0 +1,224 @@
+"""`create_standin_app`: a `Standin` served as Facebook's Graph API over HTTP.
+
+Every Graph route lives under a version prefix (`/v26.0/...`), needs the Page
+token and answers errors in Meta's shape. The `/_standin/` control endpoints
+(see `control`) sit on the same app unless `control=False`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Flask, Response, after_this_request, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter
+
+from messenger.standin import people
+from messenger.standin.control import CONTROL_PREFIX
+from messenger.standin.control import bp as control_bp
+from messenger.standin.errors import GraphError, bad_param, unknown_object
+from messenger.standin.page import Page
+from messenger.standin.world import Standin
+
+FEATURE_STATUS = {"hop_v2": False, "msgr_multi_app": True, "ig_multi_app": False}
+PAGE_NODE_FIELDS = ("id", "name", "messaging_feature_status")
+CONTROL_EDGES = ("pass_thread_control", "take_thread_control", "release_thread_control",
+                 "request_thread_control")
+_CREDENTIALS = ("access_token", "appsecret_proof")
+
+graph = Blueprint("graph", __name__, url_prefix="/<version:version>")
+
+
+class VersionConverter(BaseConverter):
+    """A Graph API version segment such as `v26.0`."""
+
+    regex = r"v\d+\.\d+"
+
+
+def create_standin_app(standin: Standin, *, control: bool = True) -> Flask:
+    app = Flask(__name__)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["standin"] = standin
+    app.url_map.converters["version"] = VersionConverter
+    app.register_blueprint(graph)
+    if control:
+        app.register_blueprint(control_bp)
+    app.register_error_handler(GraphError, _graph_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.after_request(_record_call)
+    return app
+
+
+def _standin() -> Standin:
+    standin: Standin = current_app.extensions["standin"]
+    return standin
+
+
+@graph.url_value_preprocessor
+def _drop_version(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    if values is not None:
+        values.pop("version", None)
+
+
+@graph.before_request
+def _authenticate() -> None:
+    token = request.args.get("access_token") or request.form.get("access_token")
+    header = request.headers.get("Authorization", "")
+    if token is None and header.startswith("Bearer "):
+        token = header.removeprefix("Bearer ")
+    proof = request.args.get("appsecret_proof") or request.form.get("appsecret_proof")
+    _standin().check_credentials(token, proof)
+
+
+# Send API (doc §4) ------------------------------------------------------------------------
+
+@graph.post("/<node>/messages")
+def send(node: str) -> Response:
+    _page_node(node)
+    standin = _standin()
+
+    @after_this_request
+    def usage(response: Response) -> Response:
+        response.headers["X-Business-Use-Case-Usage"] = standin.usage_header()
+        return response
+
+    return jsonify(standin.send(_body()))
+
+
+# Conversation Routing (doc §5.3) ----------------------------------------------------------
+
+_HANDOVERS: dict[str, Callable[[Page, Any, float], None]] = {
+    "pass_thread_control": lambda page, body, now: page.pass_control(body, now),
+    "take_thread_control": lambda page, body, now: page.take_control(body, now),
+    "release_thread_control": lambda page, body, now: page.release_control(body, now),
+    "request_thread_control": lambda page, body, now: page.request_control(body),
+}
+
+
+@graph.post(f"/<node>/<any({', '.join(CONTROL_EDGES)}):edge>")
+def thread_control(node: str, edge: str) -> Response:
+    _page_node(node)
+    body, handover = _body(), _HANDOVERS[edge]
+    _standin().graph(lambda page, now: handover(page, body, now))
+    return jsonify(success=True)
+
+
+@graph.get("/<node>/thread_owner")
+def thread_owner(node: str) -> Response:
+    _page_node(node)
+    psid = request.args.get("recipient")
+    return jsonify(_standin().graph(lambda page, now: page.thread_owner(psid)))
+
+
+# Messenger Profile (doc §7) and webhook subscriptions (doc §1.2) ---------------------------
+
+@graph.route("/<node>/messenger_profile", methods=["GET", "POST", "DELETE"])
+def messenger_profile(node: str) -> Response:
+    _page_node(node)
+    standin = _standin()
+    if request.method == "GET":
+        fields = _list_param("fields")
+        return jsonify(standin.graph(lambda page, now: page.get_messenger_profile(fields)))
+    body = _body()
+    if request.method == "POST":
+        standin.graph(lambda page, now: page.set_messenger_profile(body))
+    else:
+        fields = body.get("fields") if isinstance(body, dict) else None
+        standin.graph(lambda page, now: page.delete_messenger_profile(fields))
+    return jsonify(result="success")
+
+
+@graph.route("/<node>/subscribed_apps", methods=["GET", "POST"])
+def subscribed_apps(node: str) -> Response:
+    _page_node(node)
+    standin = _standin()
+    if request.method == "GET":
+        name = standin.app_name
+        return jsonify(standin.graph(lambda page, now: page.subscriptions(name)))
+    fields = _list_param("subscribed_fields")
+    standin.graph(lambda page, now: page.subscribe(fields))
+    return jsonify(success=True)
+
+
+# Nodes: the Page itself and the User Profile API (doc §8) ----------------------------------
+
+@graph.get("/<node>")
+def read_node(node: str) -> Response:
+    fields = _list_param("fields")
+    standin = _standin()
+    if node not in ("me", standin.page_id):
+        return jsonify(standin.graph(lambda page, now: people.user_profile(page, node, fields)))
+    for name in fields:
+        if name not in PAGE_NODE_FIELDS:
+            raise bad_param(f"Tried accessing nonexisting field ({name}) on node type (Page)")
+    values = {"id": standin.page_id, "name": f"{standin.app_name} Page",
+              "messaging_feature_status": FEATURE_STATUS}
+    answer = {name: values[name] for name in fields or ("name",)}
+    answer["id"] = standin.page_id  # Graph always names the node
+    return jsonify(answer)
+
+
+# Request helpers ------------------------------------------------------------------------------
+
+def _page_node(node: str) -> None:
+    if node not in ("me", _standin().page_id):
+        raise unknown_object(node, request.method)
+
+
+def _body() -> Any:
+    """The call's parameters: a JSON body, or form fields whose values may be JSON."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if body is None:
+            raise bad_param("The request body is not valid JSON")
+        return body
+    params = {**request.args.to_dict(), **request.form.to_dict()}
+    return {key: _maybe_json(value) for key, value in params.items() if key not in _CREDENTIALS}
+
+
+def _maybe_json(value: str) -> Any:
+    if not value.startswith(("{", "[")):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _list_param(name: str) -> list[str]:
+    """A list parameter from the query, form or JSON body: `a,b`, `["a","b"]` or a list."""
+    value: Any = request.args.get(name) or request.form.get(name)
+    if value is None and request.is_json:
+        body = request.get_json(silent=True)
+        value = body.get(name) if isinstance(body, dict) else None
+    if isinstance(value, str):
+        value = _maybe_json(value)
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return []
+    return value
+
+
+# Answers ------------------------------------------------------------------------------------
+
+def _graph_error(error: GraphError) -> tuple[Response, int]:
+    return jsonify(error.body()), error.status
+
+
+def _http_error(error: HTTPException) -> tuple[Response, int]:
+    if request.path.startswith(CONTROL_PREFIX):
+        return jsonify(error=error.description), error.code or 500
+    if error.code == 404:
+        return _graph_error(GraphError(2500, f"Unknown path components: {request.path}"))
+    if error.code == 405:
+        return _graph_error(bad_param(f"Unsupported {request.method.lower()} request"))
+    return _graph_error(GraphError(1, "An unknown error has occurred.", status=error.code or 500))
+
+
+def _record_call(response: Response) -> Response:
+    if not request.path.startswith(CONTROL_PREFIX):
+        _standin().record_call(request.method, request.path, response.status_code)
+    return response

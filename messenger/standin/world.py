@@ -1,0 +1,254 @@
+"""`Standin`: one fake Facebook Page with our app, the Page Inbox and its customers.
+
+Thread-safe: one lock guards all state; sleeps (latency, injected delays) and
+webhook POSTs happen outside it. Webhooks are queued in the order the state
+changed, so our app sees them in causal order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from functools import partial
+from typing import Any, TypeVar
+
+from messenger.standin import people
+from messenger.standin.delivery import WebhookPoster
+from messenger.standin.errors import bad_appsecret_proof, bad_token, rate_limited
+from messenger.standin.events import envelope
+from messenger.standin.faults import FaultQueue, RateLimiter
+from messenger.standin.page import Page, Thread, Webhook
+
+PAGE_INBOX_APP_ID = "263902037430900"
+T = TypeVar("T")
+
+
+class Standin:
+    """The in-memory state of one fake Page, and what its people do (see package docs)."""
+
+    def __init__(
+        self,
+        *,
+        page_id: str,
+        app_id: str,
+        app_secret: str,
+        access_token: str,
+        inbox_app_id: str = PAGE_INBOX_APP_ID,
+        webhook_url: str | None = None,
+        clock: Callable[[], float] = time.time,
+        echoes: bool = True,
+    ) -> None:
+        self.page_id, self.app_id, self.inbox_app_id = page_id, app_id, inbox_app_id
+        self.access_token = access_token
+        self.webhook_url = webhook_url
+        self.clock = clock
+        self.echoes = echoes
+        # Knobs a test may change at any time; `reset()` keeps them.
+        self.latency = 0.0  # seconds added to every Send API call
+        self.rate_limit_per_second: int | None = None
+        self.require_appsecret_proof = False
+        self.app_name = "Support Desk"
+        self._proof = hmac.new(app_secret.encode(), access_token.encode(),
+                               hashlib.sha256).hexdigest()
+        self._lock = threading.Condition(threading.Lock())
+        self._poster = WebhookPoster(app_secret=app_secret, timeout=5.0)  # Meta's ack deadline
+        self.page = Page(page_id=page_id, app_id=app_id, inbox_app_id=inbox_app_id)
+        self._fresh_records()
+
+    def _fresh_records(self) -> None:
+        self.calls: list[tuple[str, str, int]] = []  # (method, path, status) of Graph calls
+        self.webhooks: list[dict[str, Any]] = []  # every payload queued for our webhook
+        self._faults = FaultQueue()
+        self._limiter = RateLimiter()
+
+    # Settings and records ------------------------------------------------------------
+
+    @property
+    def default_app(self) -> str | None:
+        """The Page's default app (ours unless changed); None: zero-config mode."""
+        return self.page.default_app
+
+    @default_app.setter
+    def default_app(self, app_id: str | None) -> None:
+        with self._lock:
+            self.page.default_app = app_id
+
+    @property
+    def take_permission(self) -> bool:
+        """Whether our app may take_thread_control (Page Settings, doc §5.2)."""
+        return self.page.take_permission
+
+    @take_permission.setter
+    def take_permission(self, allowed: bool) -> None:
+        with self._lock:
+            self.page.take_permission = allowed
+
+    @property
+    def messenger_profile(self) -> dict[str, Any]:
+        return self.page.messenger_profile
+
+    @property
+    def subscribed_fields(self) -> list[str]:
+        return self.page.subscribed_fields
+
+    @property
+    def delivery_failures(self) -> list[str]:
+        return self._poster.failures
+
+    def add_user(self, psid: str, first_name: str = "Ana", locale: str = "en_US", *,
+                 last_name: str = "Silva", has_profile: bool = True) -> None:
+        """A customer the Page may message; `has_profile=False` is a phone-only account."""
+        with self._lock:
+            people.add_user(self.page, psid, first_name=first_name, last_name=last_name,
+                            locale=locale, has_profile=has_profile)
+
+    def owner(self, psid: str) -> str | None:
+        """The app owning the thread; None when idle (or unknown)."""
+        return self._read(psid, lambda thread: thread.owner, None)
+
+    def sent(self, psid: str) -> list[dict[str, Any]]:
+        """Our accepted Send API bodies to this customer, oldest first."""
+        return self._read(psid, lambda thread: list(thread.sent), [])
+
+    def control_calls(self, psid: str) -> list[dict[str, Any]]:
+        """Our accepted handover calls for this customer: body plus `action`."""
+        return self._read(psid, lambda thread: list(thread.control_calls), [])
+
+    def pending_request(self, psid: str) -> str | None:
+        """Metadata of our unanswered request_thread_control, if any."""
+        return self._read(psid, lambda thread: thread.pending_request, None)
+
+    def wait_for_sent(self, psid: str, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Block until our app has sent `count` bodies to `psid`; TimeoutError otherwise."""
+        with self._lock:
+            if not self._lock.wait_for(lambda: len(self._sent_unlocked(psid)) >= count, timeout):
+                got = len(self._sent_unlocked(psid))
+                raise TimeoutError(f"{psid}: {got} of {count} sends after {timeout}s")
+            return list(self._sent_unlocked(psid))
+
+    def _read(self, psid: str, read: Callable[[Thread], T], default: T) -> T:
+        with self._lock:
+            thread = self.page.threads.get(psid)
+            return read(thread) if thread else default
+
+    def _sent_unlocked(self, psid: str) -> list[dict[str, Any]]:
+        thread = self.page.threads.get(psid)
+        return thread.sent if thread else []
+
+    def drain_deliveries(self, timeout: float = 10.0) -> bool:
+        """Wait until every queued webhook (echoes included) has been answered."""
+        return self._poster.drain(timeout)
+
+    def fail_next(self, n: int, *, status: int | None = None, code: int | None = None,
+                  subcode: int | None = None, delay: float = 0.0) -> None:
+        """The next n Send API calls answer this error, after `delay` seconds.
+
+        Without a status: 500 (code 2), or the status Meta uses with `code` (400 for 4, 613...).
+        """
+        with self._lock:
+            self._faults.add(n, status=status, code=code, subcode=subcode, delay=delay)
+
+    def reset(self) -> None:
+        """Forget users, threads, records, faults, the Messenger Profile and subscriptions.
+
+        Knobs (latency, rate limit, echoes, default app, take permission, webhook URL) stay.
+        """
+        self.drain_deliveries(timeout=self._poster.timeout)
+        with self._lock:
+            self.page.forget()
+            self._fresh_records()
+            self._lock.notify_all()
+
+    def close(self) -> None:
+        """Deliver what is queued and stop the webhook thread."""
+        self._poster.close()
+
+    # Graph API --------------------------------------------------------------------------
+
+    def check_credentials(self, token: str | None, proof: str | None) -> None:
+        if token is None or not hmac.compare_digest(token.encode(), self.access_token.encode()):
+            raise bad_token()
+        if proof is None and self.require_appsecret_proof:
+            raise bad_appsecret_proof(missing=True)
+        if proof is not None and not hmac.compare_digest(proof.encode(), self._proof.encode()):
+            raise bad_appsecret_proof(missing=False)
+
+    def record_call(self, method: str, path: str, status: int) -> None:
+        with self._lock:
+            self.calls.append((method, path, status))
+
+    def send(self, body: Any) -> dict[str, Any]:
+        """A Send API call: latency, injected faults, rate limit, then Facebook's rules."""
+        time.sleep(self.latency)
+        with self._lock:
+            fault = self._faults.pop()
+        if fault is not None:
+            time.sleep(fault.delay)
+            raise fault.error
+        with self._lock:
+            if not self._limiter.admit(self.rate_limit_per_second):
+                raise rate_limited()
+            response, echo = self.page.send(body, self.clock())
+            if echo is not None and self.echoes:
+                self._queue((echo, False))
+            self._lock.notify_all()
+        return response
+
+    def usage_header(self) -> str:
+        """`X-Business-Use-Case-Usage` for the Send API, from the rate-limit window."""
+        with self._lock:
+            return self._limiter.usage_header(self.page_id, self.rate_limit_per_second)
+
+    def graph(self, operation: Callable[[Page, float], T]) -> T:
+        """Run one Page operation (handover, profiles, subscriptions) atomically, at `now`."""
+        with self._lock:
+            return operation(self.page, self.clock())
+
+    # People ------------------------------------------------------------------------------
+
+    def customer_says(self, psid: str, text: str | None = None, *, quick_reply: str | None = None,
+                      postback: str | None = None, postback_title: str | None = None,
+                      attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Deliver a customer's message or postback; returns the event as delivered."""
+        return self._act(partial(people.customer_says, psid=psid, text=text,
+                                 quick_reply=quick_reply, postback=postback,
+                                 postback_title=postback_title, attachments=attachments))[0]
+
+    def agent_says(self, psid: str, text: str) -> dict[str, Any]:
+        """An agent replies from the Page Inbox; returns the echo event."""
+        return self._act(partial(people.agent_says, psid=psid, text=text))[-1]
+
+    def agent_done(self, psid: str) -> dict[str, Any]:
+        """The Inbox passes the thread back to our app; returns the pass event."""
+        return self._act(partial(people.agent_done, psid=psid))[0]
+
+    def inbox_requests(self, psid: str) -> dict[str, Any]:
+        """The Inbox asks our app (the owner) for the thread; returns the request event."""
+        return self._act(partial(people.inbox_requests, psid=psid))[0]
+
+    def expire_idle(self, psid: str) -> None:
+        self._act(partial(people.expire_idle, psid=psid))
+
+    def _act(self, action: Callable[[Page, float], list[Webhook]]) -> list[dict[str, Any]]:
+        """Apply an action and deliver its webhooks; return after our webhook answered them."""
+        with self._lock:
+            webhooks = action(self.page, self.clock())
+            futures = [self._queue(webhook) for webhook in webhooks]
+        for future in futures:
+            if future is not None:
+                future.result()  # raises WebhookDeliveryError on a non-200
+        return [event for event, _ in webhooks]
+
+    def _queue(self, webhook: Webhook) -> Future[int] | None:
+        """Queue one webhook (caller holds the lock); the future, or None without a URL."""
+        event, standby = webhook
+        payload = envelope(self.page_id, event, standby=standby)
+        self.webhooks.append(payload)
+        if self.webhook_url is None:
+            return None
+        return self._poster.submit(self.webhook_url, payload)
+
