@@ -67,3 +67,5 @@ class Service:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+        if self.app is not None:
+            self.app.extensions["runtime"].engine.dispose()
