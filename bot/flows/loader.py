@@ -12,7 +12,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from bot.flows.schema import Button, Flow, Flows, Menu, Step
+from bot.flows.schema import Button, Flow, Flows, Menu, Step, Tickets, TicketType
 from bot.flows.text import Loc, quote
 
 
@@ -154,6 +154,8 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
     shape = tuple("#" if isinstance(p, int) else p for p in loc)
     if len(shape) >= 2 and shape[0] == "flows":
         shape = ("flows", "*", *shape[2:])
+    if len(shape) >= 3 and shape[:2] == ("tickets", "types"):
+        shape = ("tickets", "types", "*", *shape[3:])
     return _MODELS.get(shape)
 
 
@@ -163,6 +165,8 @@ _MODELS: dict[tuple[str, ...], type[BaseModel]] = {
     ("flows", "*"): Flow,
     ("flows", "*", "messages", "#"): Step,
     ("flows", "*", "messages", "#", "buttons", "#"): Button,
+    ("tickets",): Tickets,
+    ("tickets", "types", "*"): TicketType,
 }
 
 

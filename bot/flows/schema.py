@@ -43,12 +43,14 @@ from bot.flows.text import (
     translation_rules,
 )
 
-Action = Literal["live_agent", "resume_bot", "restart", "create_ticket"]
+Action = Literal["live_agent", "resume_bot", "restart", "create_ticket", "my_tickets"]
 ACTIONS: tuple[str, ...] = get_args(Action)
 FLOW_PAYLOAD_PREFIX = "flow:"  # postback payloads are "flow:<id>", far under 1000 characters
 FLOW_ID = re.compile(r"[a-z0-9_]{1,64}")
 BUTTONS_MAX = 3
 QUICK_REPLIES_MAX = 13
+TICKET_TYPES_MAX = QUICK_REPLIES_MAX - 1  # the type question also offers Cancel
+EMAIL = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+")
 
 
 class _Frozen(BaseModel):
@@ -132,6 +134,37 @@ class Menu(_Frozen):
         return at_most_items(items, QUICK_REPLIES_MAX, "menu items")
 
 
+class TicketType(_Frozen):
+    """A kind of ticket the customer picks, and the mailbox its tickets are emailed to."""
+
+    id: str
+    title: QuickReplyTitle
+    mailbox: str
+
+    @field_validator("mailbox")
+    @classmethod
+    def _email_address(cls, mailbox: str) -> str:
+        if not EMAIL.fullmatch(mailbox):
+            raise PydanticCustomError("flows", f"{quote(mailbox)} is not an email address")
+        return mailbox
+
+
+class Tickets(_Frozen):
+    """Email Support (`action: create_ticket`): the ticket types, in the order offered."""
+
+    types: dict[str, TicketType]
+
+    @field_validator("types")
+    @classmethod
+    def _one_to_twelve(cls, types: dict[str, TicketType]) -> dict[str, TicketType]:
+        if not types:
+            raise PydanticCustomError("flows", "list at least one ticket type")
+        if len(types) > TICKET_TYPES_MAX:
+            message = f"{len(types)} ticket types; at most {TICKET_TYPES_MAX} fit in the quick replies"
+            raise PydanticCustomError("flows", message)
+        return types
+
+
 class Flows(_Frozen):
     default_locale: str
     locales: Locales
@@ -139,13 +172,14 @@ class Flows(_Frozen):
     menu: Menu
     fallback: Text
     flows: dict[str, Flow]
+    tickets: Tickets | None = None
     source: str = ""
     _keywords: KeywordIndex = PrivateAttr(default_factory=KeywordIndex)
 
     @model_validator(mode="wrap")
     @classmethod
     def _whole_file(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Flows:
-        data = _with_flow_ids(data)
+        data = _with_ticket_type_ids(_with_flow_ids(data))
         problems = list(_whole_file_rules(data))
         try:
             flows = handler(data)
@@ -207,6 +241,7 @@ def _whole_file_rules(data: object) -> Iterator[tuple[Loc, str]]:
     yield from keyword_rules(flow_map(data))
     yield from _id_rules(flow_map(data))
     yield from _reference_rules(data, flow_map(data))
+    yield from _ticket_rules(data)
 
 
 def _id_rules(flows: Mapping[Any, Any]) -> Iterator[tuple[Loc, str]]:
@@ -245,3 +280,38 @@ def _no_such_flow(flow_id: str, flows: Mapping[Any, Any]) -> str:
     close = difflib.get_close_matches(flow_id, [k for k in flows if isinstance(k, str)], n=1)
     hint = f" (did you mean {quote(close[0])}?)" if close else ""
     return f"no flow named {quote(flow_id)}{hint}"
+
+
+# --- Email Support: ticket types ---
+
+
+def _ticket_types(data: object) -> Mapping[Any, Any]:
+    types = get(get(data, "tickets"), "types")
+    return types if isinstance(types, Mapping) else {}
+
+
+def _with_ticket_type_ids(data: Any) -> Any:
+    """A ticket type's id is its key under `tickets.types`."""
+    types = _ticket_types(data)
+    if not types or not isinstance(data, Mapping) or not isinstance(data.get("tickets"), Mapping):
+        return data
+    with_ids = {
+        k: {**v, "id": k} if isinstance(v, Mapping) and "id" not in v else v for k, v in types.items()
+    }
+    return {**data, "tickets": {**data["tickets"], "types": with_ids}}
+
+
+def _ticket_rules(data: object) -> Iterator[tuple[Loc, str]]:
+    locales = get(data, "locales")
+    locales = locales if isinstance(locales, list | tuple) else ()
+    for key, ticket_type in _ticket_types(data).items():
+        if isinstance(key, str) and not FLOW_ID.fullmatch(key):
+            yield ("tickets", "types", key), f"{quote(key)} is not a ticket type id: use a-z, 0-9 and _"
+        title = get(ticket_type, "title")
+        if isinstance(title, Mapping) and all(isinstance(x, str) for x in locales):
+            for locale in (x for x in locales if x not in title):
+                yield ("tickets", "types", key, "title"), f"missing the {quote(locale)} translation"
+    if get(data, "tickets") is None:
+        for key, flow in flow_map(data).items():
+            if get(flow, "action") == "create_ticket":
+                yield ("flows", key, "action"), "create_ticket needs a tickets: section with the ticket types"
