@@ -14,6 +14,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from bot.flows.schema import Button, Flow, Flows, Menu, Step, Tickets, TicketType
 from bot.flows.text import Loc, quote
+from handoff.config import HandoffConfig, HandoffTexts
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,8 @@ _MODELS: dict[tuple[str, ...], type[BaseModel]] = {
     ("flows", "*", "messages", "#", "buttons", "#"): Button,
     ("tickets",): Tickets,
     ("tickets", "types", "*"): TicketType,
+    ("handoff",): HandoffConfig,
+    ("handoff", "texts"): HandoffTexts,
 }
 
 

@@ -42,6 +42,7 @@ from bot.flows.text import (
     too_long,
     translation_rules,
 )
+from handoff.config import HandoffConfig, handoff_rules
 
 Action = Literal["live_agent", "resume_bot", "restart", "create_ticket", "my_tickets"]
 ACTIONS: tuple[str, ...] = get_args(Action)
@@ -173,6 +174,7 @@ class Flows(_Frozen):
     fallback: Text
     flows: dict[str, Flow]
     tickets: Tickets | None = None
+    handoff: HandoffConfig = Field(default_factory=HandoffConfig)
     source: str = ""
     _keywords: KeywordIndex = PrivateAttr(default_factory=KeywordIndex)
 
@@ -242,6 +244,7 @@ def _whole_file_rules(data: object) -> Iterator[tuple[Loc, str]]:
     yield from _id_rules(flow_map(data))
     yield from _reference_rules(data, flow_map(data))
     yield from _ticket_rules(data)
+    yield from handoff_rules(data)
 
 
 def _id_rules(flows: Mapping[Any, Any]) -> Iterator[tuple[Loc, str]]:
