@@ -16,6 +16,7 @@ from bot.flows.cli import flows_cli
 from bot.flows.loader import FlowsError
 from config.settings import ConfigError, Settings, load_settings
 from core import runtime
+from core.jobs_cli import jobs_cli
 from core.logs import configure_logging
 
 
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         rt.flows.current  # noqa: B018 - a broken flows file stops a server at start
     _register_blueprints(app)
     app.cli.add_command(flows_cli)
+    app.cli.add_command(jobs_cli)
     return app
 
 
