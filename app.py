@@ -18,6 +18,8 @@ from config.settings import ConfigError, Settings, load_settings
 from core import runtime
 from core.jobs_cli import jobs_cli
 from core.logs import configure_logging
+from messenger.setup_cli import messenger_cli
+from preview.chat import make_chat_command
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -34,6 +36,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_blueprints(app)
     app.cli.add_command(flows_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(messenger_cli)
+    app.cli.add_command(make_chat_command(create_app))
     return app
 
 
@@ -69,11 +73,10 @@ def __getattr__(name: str) -> Flask:
 
 
 def main() -> None:
-    """One process: web server in threads, jobs on an in-process pool."""
-    flask_app = boot()
-    settings: Settings = flask_app.config["SETTINGS"]
-    print(f"Support Desk for Messenger on {settings.public_url}  (Ctrl+C to stop)")
-    flask_app.run(host="127.0.0.1", port=5000, threaded=True, use_reloader=False)
+    """Local mode: the whole service and a Facebook stand-in in one process (see preview/)."""
+    from preview.cli import run
+
+    run(boot)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,171 @@
+"""Local mode: our app and the Graph API stand-in on one loopback server, wired together.
+
+`start_local` refuses production settings (`LocalModeRefused`, one line), generates
+throwaway credentials, builds the app with the caller's factory (nothing imports app.py),
+mounts the stand-in at `/_graph`, serves both in a background thread and sets the
+Messenger profile from the flows file, over HTTP, as `messenger setup-profile` would.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from config.settings import Settings
+from core.runtime import Runtime
+from messenger.standin import Standin, create_standin_app
+from preview.profile_sync import ProfileSync
+
+GRAPH_PREFIX = "/_graph"
+AppFactory = Callable[[Settings], Flask]
+log = logging.getLogger(__name__)
+
+
+class LocalModeRefused(Exception):
+    """Local mode would be unsafe or cannot start; the message is one line for the user."""
+
+
+def refuse_reason(settings: Settings, host: str) -> str | None:
+    """Why local mode must not start with these settings on this host (None: it may)."""
+    if settings.messenger_page_access_token:
+        return ("local mode runs without Facebook, but MESSENGER_PAGE_ACCESS_TOKEN is set: "
+                "unset it here, or run the production processes (Procfile)")
+    if settings.redis_url:
+        return ("local mode uses an in-process Redis, but REDIS_URL is set: unset it, or run "
+                "the production processes (Procfile)")
+    if not is_loopback(host):
+        return (f"local mode serves a fake Facebook without any login, so it only binds to "
+                f"loopback (127.0.0.1, localhost), not {host}")
+    return None
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Throwaway ids and secrets, shared by the stand-in and our app for one process."""
+
+    page_id: str
+    app_id: str
+    app_secret: str
+    access_token: str
+    verify_token: str
+
+    @classmethod
+    def generate(cls) -> Credentials:
+        return cls(page_id=_numeric_id(), app_id=_numeric_id(), app_secret=secrets.token_hex(16),
+                   access_token="EAAL" + secrets.token_hex(24),
+                   verify_token=secrets.token_urlsafe(16))
+
+
+def _numeric_id() -> str:
+    return str(10**14 + secrets.randbelow(9 * 10**14))
+
+
+def local_settings(base: Settings, url: str, creds: Credentials) -> Settings:
+    """`base` pointed at the stand-in on `url`, with the throwaway credentials."""
+    return base.with_(
+        messenger_app_secret=creds.app_secret, messenger_verify_token=creds.verify_token,
+        messenger_page_access_token=creds.access_token, messenger_app_id=creds.app_id,
+        graph_api_url=url + GRAPH_PREFIX, public_url=url, redis_url=None,
+        drain_threads=min(base.drain_threads, 4))
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """The preview polls several times a second: only failed requests are logged."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if str(code).isdigit() and int(code) >= 400:
+            super().log_request(code, size)
+
+
+@dataclass
+class LocalService:
+    app: Flask
+    standin: Standin
+    server: BaseWSGIServer
+    url: str
+    profile: ProfileSync
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.app.extensions["runtime"]
+
+    @property
+    def preview_url(self) -> str:
+        return self.url + "/preview"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.standin.close()
+        shutdown = getattr(self.runtime.dispatcher, "shutdown", None)
+        if shutdown is not None:
+            shutdown()
+        self.runtime.engine.dispose()
+
+
+def start_local(base: Settings, factory: AppFactory, *, host: str = "127.0.0.1",
+                port: int = 5000) -> LocalService:
+    """Serve the whole service and the stand-in on `host:port` (0: any free port)."""
+    reason = refuse_reason(base, host)
+    if reason:
+        raise LocalModeRefused(reason)
+    try:
+        server = make_server(host, port, _not_ready, threaded=True, request_handler=_QuietHandler)
+    except OSError as exc:
+        raise LocalModeRefused(f"cannot listen on {host}:{port} ({exc.strerror}): "
+                               "choose another port with --port") from None
+    try:
+        return _serve(server, base, factory, f"http://{host}:{server.port}")
+    except BaseException:
+        server.server_close()
+        raise
+
+
+def _serve(server: BaseWSGIServer, base: Settings, factory: AppFactory, url: str) -> LocalService:
+    creds = Credentials.generate()
+    settings = local_settings(base, url, creds)
+    standin = Standin(page_id=creds.page_id, app_id=creds.app_id, app_secret=creds.app_secret,
+                      access_token=creds.access_token, inbox_app_id=settings.page_inbox_app_id,
+                      webhook_url=url + "/webhook")
+    app = factory(settings)
+    app.extensions["runtime"].flows.current  # noqa: B018 - a broken file stops local mode too
+    profile = ProfileSync(app.extensions["runtime"])
+    _mount(app, standin, profile)
+    server.app = app
+    threading.Thread(target=server.serve_forever, args=(0.05,), name="local-http",
+                     daemon=True).start()
+    service = LocalService(app, standin, server, url, profile)
+    profile.refresh()
+    return service
+
+
+def _mount(app: Flask, standin: Standin, profile: ProfileSync) -> None:
+    from preview.views import bp
+
+    app.extensions["standin"] = standin
+    app.extensions["preview_profile"] = profile
+    app.register_blueprint(bp)
+    app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, {GRAPH_PREFIX: create_standin_app(standin)})
+
+
+def _not_ready(environ: dict, start_response: Callable) -> list[bytes]:  # type: ignore[type-arg]
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"starting"]

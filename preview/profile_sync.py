@@ -1,0 +1,50 @@
+"""Keeps the stand-in page's Messenger profile equal to the flows file in local mode.
+
+The profile goes over HTTP through our Graph client, exactly as `messenger setup-profile`
+sends it, and again whenever the flows store serves a new version of the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from bot.flows.schema import Flows
+from core.runtime import Runtime
+from messenger.errors import GraphError
+from messenger.profile import build_profile, check_profile
+
+log = logging.getLogger(__name__)
+
+
+class ProfileSync:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.problems: list[str] = []
+        self._pushed_for: Flows | None = None
+        self._lock = threading.Lock()
+
+    def refresh(self) -> list[str]:
+        """Push the profile if the flows changed since the last push; the problems, if any."""
+        flows = self.runtime.flows.current
+        with self._lock:
+            if flows is not self._pushed_for:
+                self._pushed_for = flows
+                self.problems = self._push(flows)
+            return list(self.problems)
+
+    def _push(self, flows: Flows) -> list[str]:
+        body = build_profile(flows)
+        problems = check_profile(body)
+        if problems:
+            log.warning("Messenger profile not set: %s", "; ".join(problems))
+            return [f"{flows.source}: {problem}" for problem in problems]
+        graph = self.runtime.graph
+        try:
+            graph.set_messenger_profile(body)
+            if "persistent_menu" not in body:
+                graph.delete_messenger_profile(["persistent_menu"])
+        except GraphError as exc:
+            log.warning("Messenger profile refused by the stand-in: %s", exc)
+            return [f"Messenger profile refused: {exc}"]
+        return []

@@ -1,0 +1,333 @@
+// The local Messenger preview. The customer and the Page Inbox agent act through the
+// stand-in's /_standin/ endpoints, which post real signed webhooks to our /webhook; the
+// bot's answers are read back from the stand-in (what our app sent over the Send API).
+"use strict";
+
+(() => {
+  const R = PreviewRender;
+  const config = JSON.parse(document.getElementById("preview-config").textContent);
+  const $ = (id) => document.getElementById(id);
+  const STORE = "support-desk-preview";
+  const WAIT_MS = 10000; // the typing indicator gives up after this long
+
+  const state = {
+    psid: null,
+    locale: null,
+    entries: {}, // psid -> what this page said: [{who: customer|agent|notice, text, after}]
+    sent: {}, // psid -> the bot's Send API bodies, from the stand-in
+    owner: undefined,
+    waiting: null, // {since, count}: the customer spoke, the bot has not answered yet
+    status: null,
+    offline: false,
+  };
+  let rendered = "";
+
+  // --- Talking to the server ------------------------------------------------------------
+
+  async function control(path, body) {
+    const response = await fetch(`${config.control}/${path}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(data.error || `${path} answered ${response.status}`);
+    return data;
+  }
+
+  async function getJson(url) {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+    return response.json();
+  }
+
+  const sentUrl = (psid) => `${config.control}/sent/${encodeURIComponent(psid)}`;
+  const ownerUrl = (psid) => `${config.control}/owner/${encodeURIComponent(psid)}`;
+
+  function save() {
+    const { psid, locale, entries } = state;
+    sessionStorage.setItem(STORE, JSON.stringify({ pageId: config.page_id, psid, locale, entries }));
+  }
+
+  function restore() {
+    try {
+      const saved = JSON.parse(sessionStorage.getItem(STORE) || "{}");
+      return saved.pageId === config.page_id && saved.psid ? saved : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // --- The conversation's state -------------------------------------------------------------
+
+  function localeInfo(code) {
+    const locales = (state.status && state.status.locales) || [];
+    return locales.find((l) => l.code === code) || { code, meta: "en_US", name: "Ana" };
+  }
+
+  const messageCount = (psid) => (state.sent[psid] || []).filter((b) => b.message).length;
+
+  function addEntry(psid, entry) {
+    const list = state.entries[psid] || (state.entries[psid] = []);
+    list.push({ ...entry, after: (state.sent[psid] || []).length });
+    save();
+  }
+
+  // The customer's and agent's lines, placed among the bot's messages in the order they happened.
+  function timeline(psid) {
+    const bodies = state.sent[psid] || [];
+    const locals = state.entries[psid] || [];
+    const items = [];
+    let next = 0;
+    for (let i = 0; i <= bodies.length; i += 1) {
+      while (next < locals.length && locals[next].after <= i) items.push(locals[next++]);
+      if (i < bodies.length && bodies[i].message) items.push({ who: "bot", message: bodies[i].message });
+    }
+    return items;
+  }
+
+  function isTyping() {
+    const bodies = state.sent[state.psid] || [];
+    const last = bodies[bodies.length - 1];
+    if (last && last.sender_action === "typing_on") return true;
+    const w = state.waiting;
+    return Boolean(w && messageCount(state.psid) === w.count && Date.now() - w.since < WAIT_MS
+      && state.owner !== config.inbox_app_id);
+  }
+
+  function noticeOwner(owner) {
+    const before = state.owner;
+    state.owner = owner;
+    if (before === undefined || before === owner) return;
+    if (owner === config.inbox_app_id) {
+      addEntry(state.psid, { who: "notice", text: "The bot passed this conversation to the Page Inbox." });
+    } else if (before === config.inbox_app_id) {
+      addEntry(state.psid, { who: "notice", text: "The Page Inbox gave the conversation back to the bot." });
+    }
+  }
+
+  async function newConversation(code) {
+    const info = localeInfo(code);
+    state.psid = `${Date.now()}${Math.floor(Math.random() * 1e6)}`.padEnd(19, "0");
+    Object.assign(state, { locale: info.code, owner: undefined, waiting: null });
+    state.entries[state.psid] = [];
+    state.sent[state.psid] = [];
+    save();
+    await control("users", { psid: state.psid, first_name: info.name, last_name: "Preview", locale: info.meta });
+    render();
+  }
+
+  // --- What the customer and the agent do ------------------------------------------------------
+
+  async function customerSays(body, shown) {
+    const psid = state.psid;
+    try {
+      await pollConversation(); // so the new line lands after what the bot already sent
+      addEntry(psid, { who: "customer", text: shown });
+      state.waiting = { since: Date.now(), count: messageCount(psid) };
+      render();
+      await control("customer_says", { psid, ...body });
+    } catch (error) {
+      state.waiting = null;
+      addEntry(psid, { who: "notice", text: `Not delivered: ${error.message}` });
+      render();
+    }
+  }
+
+  const sayText = (text) => customerSays({ text }, text);
+  const quickReply = (payload, title) => customerSays({ text: title, quick_reply: payload }, title);
+  const postback = (payload, title) => customerSays({ postback: payload, postback_title: title }, title);
+
+  async function agentReply(psid, text) {
+    addEntry(psid, { who: "agent", text });
+    render();
+    try {
+      await control("agent_says", { psid, text });
+    } catch (error) {
+      addEntry(psid, { who: "notice", text: `Agent reply not sent: ${error.message}` });
+    }
+    refreshStatus();
+  }
+
+  async function agentDone(psid) {
+    try {
+      await control("agent_done", { psid });
+      if (psid === state.psid) state.waiting = { since: Date.now(), count: messageCount(psid) };
+    } catch (error) {
+      addEntry(psid, { who: "notice", text: `Could not mark as done: ${error.message}` });
+    }
+    refreshStatus();
+  }
+
+  // --- Drawing ---------------------------------------------------------------------------------
+
+  function greeting() {
+    const greetings = (state.status && state.status.profile.greeting) || [];
+    const meta = localeInfo(state.locale).meta;
+    const entry = greetings.find((g) => g.locale === meta) || greetings.find((g) => g.locale === "default");
+    return entry ? entry.text : "";
+  }
+
+  function itemNode(item) {
+    if (item.who === "customer") return R.customerMessage(item.text);
+    if (item.who === "agent") return R.pageMessage({ text: item.text }, postback, "Agent · Page Inbox");
+    if (item.who === "notice") return R.notice(item.text);
+    return R.pageMessage(item.message, postback);
+  }
+
+  function renderConversation(items, typing) {
+    const box = $("conversation");
+    if (!items.length && !typing) {
+      const start = () => postback("GET_STARTED", "Get Started");
+      box.replaceChildren(R.welcome(greeting(), localeInfo(state.locale).name, start));
+      return;
+    }
+    box.replaceChildren(...items.map(itemNode));
+    if (typing) box.appendChild(R.typing());
+    box.scrollTop = box.scrollHeight;
+  }
+
+  function renderChips(items) {
+    const last = items[items.length - 1];
+    const replies = last && last.who === "bot" ? last.message.quick_replies || [] : [];
+    $("quick-replies").replaceChildren(...R.chips(replies, quickReply));
+  }
+
+  function renderOwner() {
+    const line = $("owner-line");
+    if (state.offline) line.textContent = "Disconnected: is python app.py still running?";
+    else if (state.owner === config.inbox_app_id) line.textContent = "A person from the team is answering (Page Inbox)";
+    else line.textContent = "Bot · replies instantly";
+  }
+
+  function render() {
+    if (!state.psid) return;
+    const items = timeline(state.psid);
+    const typing = isTyping();
+    const signature = JSON.stringify([state.psid, items, typing, greeting()]);
+    if (signature !== rendered) {
+      rendered = signature;
+      renderConversation(items, typing);
+      renderChips(items);
+    }
+    renderOwner();
+  }
+
+  function renderMenu() {
+    const menus = (state.status && state.status.profile.persistent_menu) || [];
+    const meta = localeInfo(state.locale).meta;
+    const menu = menus.find((m) => m.locale === meta) || menus.find((m) => m.locale === "default");
+    const items = (menu && menu.call_to_actions) || [];
+    const nodes = items.map((item) => {
+      if (item.type === "web_url") {
+        const link = R.el("a", "menu-item", item.title);
+        Object.assign(link, { href: item.url, target: "_blank", rel: "noopener noreferrer" });
+        return link;
+      }
+      const node = R.el("button", "menu-item", item.title);
+      node.type = "button";
+      node.addEventListener("click", () => {
+        $("menu-drawer").hidden = true;
+        postback(item.payload, item.title);
+      });
+      return node;
+    });
+    if (!nodes.length) nodes.push(R.el("p", "drawer-empty", "No persistent menu: no flow does live_agent, resume_bot, restart or create_ticket."));
+    $("menu-items").replaceChildren(...nodes);
+  }
+
+  function renderProblems(problems) {
+    $("problems").hidden = problems.length === 0;
+    $("problem-list").replaceChildren(...problems.map((p) => R.el("li", "", p)));
+  }
+
+  function renderLocales() {
+    const select = $("locale");
+    const codes = state.status.locales.map((l) => l.code);
+    if (JSON.stringify([...select.options].map((o) => o.value)) !== JSON.stringify(codes)) {
+      select.replaceChildren(...state.status.locales.map((l) => {
+        const option = R.el("option", "", `${l.code} (${l.meta})`);
+        option.value = l.code;
+        return option;
+      }));
+    }
+    select.value = state.locale;
+  }
+
+  function inboxLines(psid) {
+    const labels = { customer: "Customer", bot: "Bot", agent: "You" };
+    return timeline(psid).filter((item) => item.who !== "notice").map((item) => {
+      const m = item.message || {};
+      const payload = (m.attachment && m.attachment.payload) || {};
+      const text = item.text || m.text || payload.text || `[${(m.attachment || {}).type}]`;
+      return { who: item.who, label: labels[item.who], text };
+    });
+  }
+
+  function renderInbox() {
+    PreviewInbox.render(state.status.inbox, {
+      preferred: state.psid, transcript: inboxLines, reply: agentReply, done: agentDone, refresh: renderInbox,
+    });
+  }
+
+  // --- Polling ---------------------------------------------------------------------------------
+
+  async function pollConversation() {
+    const psid = state.psid;
+    const [sent, owner] = await Promise.all([getJson(sentUrl(psid)), getJson(ownerUrl(psid))]);
+    if (psid !== state.psid) return;
+    state.sent[psid] = sent.data;
+    noticeOwner(owner.owner);
+  }
+
+  async function refreshStatus() {
+    state.status = await getJson(config.status);
+    for (const thread of state.status.inbox) {
+      if (thread.psid !== state.psid) state.sent[thread.psid] = (await getJson(sentUrl(thread.psid))).data;
+    }
+    renderProblems(state.status.problems);
+    renderLocales();
+    renderMenu();
+    renderInbox();
+    render();
+  }
+
+  function every(ms, task) {
+    let busy = false;
+    setInterval(async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        await task();
+        state.offline = false;
+      } catch (error) {
+        state.offline = true;
+      } finally {
+        busy = false;
+        render();
+      }
+    }, ms);
+  }
+
+  async function start() {
+    $("composer").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = $("message").value.trim();
+      $("message").value = "";
+      if (text) sayText(text);
+    });
+    $("menu-button").addEventListener("click", () => { $("menu-drawer").hidden = !$("menu-drawer").hidden; });
+    $("new-conversation").addEventListener("click", () => newConversation(state.locale));
+    $("locale").addEventListener("change", (event) => newConversation(event.target.value));
+    PreviewInbox.bind({ reply: agentReply, done: agentDone });
+    state.status = await getJson(config.status);
+    const saved = restore();
+    if (saved) Object.assign(state, { psid: saved.psid, locale: saved.locale, entries: saved.entries || {} });
+    else await newConversation(state.status.default_locale);
+    await refreshStatus();
+    every(400, async () => { await pollConversation(); });
+    every(1000, refreshStatus);
+  }
+
+  start();
+})();

@@ -1,0 +1,80 @@
+"""The local Messenger preview: the page, and one status endpoint it polls.
+
+Registered by local mode only. The page itself drives the stand-in's `/_graph/_standin/`
+endpoints (a customer speaks, an agent answers, the Inbox marks a thread done), which
+deliver real signed webhooks to `/webhook`; this endpoint adds what only the server knows:
+the flows file's problems, the page's Messenger profile and the threads in the Page Inbox.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, url_for
+
+from messenger.profile import meta_locales
+from messenger.standin import Standin
+from messenger.standin.page import Page
+from preview.local import GRAPH_PREFIX
+
+bp = Blueprint("preview", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/preview/static")
+
+# The stand-in customer's first name, by language, for a friendly greeting.
+NAMES = {"en": "Ana", "es": "Lucía", "pt": "João", "fr": "Camille", "de": "Lena", "it": "Giulia"}
+
+
+def _standin() -> Standin:
+    return current_app.extensions["standin"]
+
+
+@bp.get("/")
+def home() -> Response:
+    return redirect(url_for("preview.page"))  # type: ignore[return-value]
+
+
+@bp.get("/preview")
+def page() -> str:
+    standin = _standin()
+    config = {"graph": GRAPH_PREFIX, "control": f"{GRAPH_PREFIX}/_standin",
+              "status": url_for("preview.status"), "page_id": standin.page_id,
+              "app_id": standin.app_id, "inbox_app_id": standin.inbox_app_id}
+    return render_template("preview/index.html", config=config)
+
+
+@bp.get("/preview/api/status")
+def status() -> Response:
+    rt = current_app.extensions["runtime"]
+    flows = rt.flows.current  # also notices a changed file
+    problems = [str(problem) for problem in rt.flows.last_problems]
+    problems += current_app.extensions["preview_profile"].refresh()
+    standin = _standin()
+    return jsonify(
+        page_id=standin.page_id, flows_source=flows.source, problems=problems,
+        default_locale=flows.default_locale,
+        locales=[_locale(code) for code in flows.locales],
+        profile=standin.graph(lambda page, now: copy.deepcopy(page.messenger_profile)),
+        inbox=standin.graph(lambda page, now: _inbox(page)))
+
+
+def _locale(code: str) -> dict[str, str]:
+    meta = (meta_locales(code) or (code,))[0]
+    return {"code": code, "meta": meta, "name": NAMES.get(code.split("_")[0], "Alex")}
+
+
+def _inbox(page: Page) -> list[dict[str, Any]]:
+    """Threads the Page Inbox owns, most recently handed over first."""
+    threads = [t for t in page.threads.values() if t.owner == page.inbox_app_id]
+    threads.sort(key=lambda t: t.active_at, reverse=True)
+    return [{"psid": t.psid, "name": f"{t.profile['first_name']} {t.profile['last_name']}",
+             "locale": t.profile["locale"], "since": int(t.active_at * 1000),
+             "summary": _summary(t.control_calls)} for t in threads]
+
+
+def _summary(control_calls: list[dict[str, Any]]) -> str | None:
+    """The metadata our app sent with its latest pass to the Inbox (the agent's summary)."""
+    passes = [call for call in control_calls if call.get("action") == "pass"]
+    if not passes:
+        return None
+    return str(passes[-1].get("metadata") or "") or None
