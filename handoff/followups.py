@@ -1,0 +1,91 @@
+"""What a handover call's result means (run by `bot.outbox` once Facebook has answered).
+
+Each follow-up gets a small turn and the call's outcome; it returns False to
+cancel the turn's calls still pending. The state only says "human" after a
+pass succeeded, and "bot" after a take succeeded or control came back.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.outbox import OWNED_ELSEWHERE, CallOutcome
+from bot.turn import Turn
+from handoff import jobs, messages, state
+
+log = logging.getLogger(__name__)
+
+PASSED = "handoff.passed"  # our Live Agent Request's pass to the inbox
+GRANTED = "handoff.granted"  # our pass answering the inbox's request_thread_control
+TOOK = "handoff.took"  # the customer's Resume
+TOOK_FOR_OFFER = "handoff.took_for_offer"  # no agent replied: take back to offer a ticket
+OWNER = "handoff.owner"  # thread_owner, after a send was refused for ownership
+RESUME_METADATA = "resume_bot: the customer asked to chat with the bot again"
+
+
+def passed(turn: Turn, outcome: CallOutcome) -> bool:
+    if outcome.ok:
+        handoff = state.passed_to_human(turn)
+        jobs.schedule_wait_check(turn, handoff.handover)
+    else:
+        log.warning("customer %s: pass to the inbox refused: %s", turn.customer.id, outcome.error)
+        turn.send(*messages.unavailable(turn))
+    return True
+
+
+def granted(turn: Turn, outcome: CallOutcome) -> bool:
+    if outcome.ok:
+        state.taken_by_human(turn, agent_replied=True)  # the inbox asked: an agent is there
+    return True
+
+
+def took(turn: Turn, outcome: CallOutcome) -> bool:
+    """Resume: the choices go out if the take worked; otherwise ask for the thread instead."""
+    if outcome.ok:
+        state.back_to_bot(turn, greet=False)
+        return True
+    log.info("customer %s: take_thread_control refused (%s); requesting control instead",
+             turn.customer.id, outcome.error)
+    state.update(turn, requested=True)
+    turn.call("request_thread_control", metadata=RESUME_METADATA)
+    # Facebook refuses this while the inbox owns the thread (recorded, never retried);
+    # it goes through where apps may still reply, such as a Page without a default app.
+    turn.send(*messages.take_refused(turn))
+    return False
+
+
+def took_for_offer(turn: Turn, outcome: CallOutcome) -> bool:
+    if outcome.ok:
+        state.back_to_bot(turn, greet=False)
+        turn.send(*messages.busy(turn), messaging_type="UPDATE")
+    else:
+        log.info("customer %s: cannot take the thread back to offer a ticket: %s",
+                 turn.customer.id, outcome.error)
+    return True
+
+
+def owned_elsewhere(turn: Turn, outcome: CallOutcome) -> bool:
+    """A call was refused because another app owns the thread: ask Facebook who does."""
+    state.unknown(turn)
+    turn.call("thread_owner", then=OWNER)
+    return False
+
+
+def owner_known(turn: Turn, outcome: CallOutcome) -> bool:
+    if not outcome.ok:
+        return True  # stays unknown: the next event's channel, or thread_owner, settles it
+    if outcome.result in ("", turn.settings.messenger_app_id):
+        state.back_to_bot(turn, greet=True)
+    else:
+        state.taken_by_human(turn)
+    return True
+
+
+FOLLOW_UPS = {
+    PASSED: passed,
+    GRANTED: granted,
+    TOOK: took,
+    TOOK_FOR_OFFER: took_for_offer,
+    OWNER: owner_known,
+    OWNED_ELSEWHERE: owned_elsewhere,
+}
