@@ -184,7 +184,6 @@
     }
     box.replaceChildren(...items.map(itemNode));
     if (typing) box.appendChild(R.typing());
-    box.scrollTop = box.scrollHeight;
   }
 
   function renderChips(items) {
@@ -209,6 +208,7 @@
       rendered = signature;
       renderConversation(items, typing);
       renderChips(items);
+      $("conversation").scrollTop = $("conversation").scrollHeight;
     }
     renderOwner();
   }
