@@ -91,7 +91,8 @@ class HandoffTexts(_Frozen):
     resumed: Text = _default(
         "You're chatting with the bot again. Pick a topic, \"Live Agent Request\" to chat "
         "with a human, or \"Restart\":",
-        "Vuelves a chatear con el bot. Elige un tema, «Chatear con un humano» o «Reiniciar»:")
+        "Vuelves a chatear con el bot. Elige un tema; si prefieres chatear con un humano, toca "
+        "«Hablar con un humano», o «Reiniciar» para empezar de nuevo:")
     returned: Text = _default(
         "Thanks for chatting with our team! The bot is here again if you need anything else.",
         "¡Gracias por hablar con nuestro equipo! El bot vuelve a estar aquí por si necesitas "
