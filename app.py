@@ -20,6 +20,7 @@ from core.jobs_cli import jobs_cli
 from core.logs import configure_logging
 from messenger.setup_cli import messenger_cli
 from preview.chat import make_chat_command
+from tickets.cli import tickets_cli, users_cli
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -38,6 +39,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(messenger_cli)
     app.cli.add_command(make_chat_command(create_app))
+    app.cli.add_command(tickets_cli)
+    app.cli.add_command(users_cli)
     return app
 
 
@@ -47,6 +50,10 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(webhook_bp)
     app.register_blueprint(health_bp)
+    from tickets import api, inbound_http, login, web
+
+    for tickets_bp in (web.bp, login.bp, api.bp, inbound_http.bp):
+        app.register_blueprint(tickets_bp)
 
 
 def _absolute(path: str) -> str:

@@ -24,27 +24,32 @@ CallFollowUp = Callable[[Turn, "CallOutcome"], bool]  # False: cancel the turn's
 def turn_hooks() -> list[TurnHook]:
     """Run first, in order, for every event (e.g. silence while a human chats)."""
     from handoff.hooks import handoff_hook
+    from tickets.chat import turn_hook as tickets_hook
 
-    return [handoff_hook]
+    return [handoff_hook, tickets_hook]  # handoff first: tickets never speak over a person
 
 
 def action_handlers() -> dict[str, ActionHandler]:
     """The YAML's fixed actions (`action:` in a flow)."""
     from bot.conversation import restart
     from handoff.actions import live_agent, resume_bot
+    from tickets.chat import create_ticket, my_tickets
 
-    return {"restart": restart, "live_agent": live_agent, "resume_bot": resume_bot}
+    return {"restart": restart, "live_agent": live_agent, "resume_bot": resume_bot,
+            "create_ticket": create_ticket, "my_tickets": my_tickets}
 
 
 def payload_handlers() -> dict[str, PayloadHandler]:
     """Postback and quick-reply payloads that are not flows, by prefix."""
     from handoff.actions import on_payload as handoff_payload
+    from tickets.chat import on_payload as ticket_payload
 
-    return {"handoff": handoff_payload}
+    return {"handoff": handoff_payload, "ticket": ticket_payload}
 
 
 def call_follow_ups() -> dict[str, CallFollowUp]:
     """What a Graph call's result means, by the name the call gave (`then=`; see bot.outbox)."""
     from handoff.followups import FOLLOW_UPS
+    from tickets.chat import REPLY_SENT, reply_sent
 
-    return dict(FOLLOW_UPS)
+    return {**FOLLOW_UPS, REPLY_SENT: reply_sent}

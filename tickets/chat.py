@@ -1,0 +1,170 @@
+"""Email Support in the Messenger conversation: the turn hook (agent replies
+arriving through the mailbox, replies that waited, the wizard's steps), the
+`create_ticket` and `my_tickets` actions, and the `ticket:` payloads (Resolve).
+
+Writes to ticket tables happen in their own short transactions and are
+idempotent per Messenger event (`turns.event_key`), so a re-run of a turn after
+a crash neither opens a second ticket nor loses a reply.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import col, select
+
+from bot import replies
+from bot.flows.schema import Flow
+from bot.outbox import CallOutcome
+from bot.turn import Turn
+from core import runtime
+from core.db import session_scope
+from messenger.errors import OutsideMessagingWindow
+from tickets import links, service, wizard
+from tickets.i18n import t
+from tickets.jobs import enqueue_mails, pending_mail_ids
+from tickets.models import Ticket, TicketReply, utcnow
+from tickets.notify import REPLY_EVENT
+from tickets.turns import agent_has_thread, event_key
+from tickets.types import mailbox_for
+from tickets.window import Delivery, delivery_for, send_options
+
+log = logging.getLogger(__name__)
+
+RESOLVE_PREFIX = "ticket:resolve:"
+REPLY_SENT = "tickets.reply_sent"  # outbox follow-up name
+NOT_YET_SEEN = ("queued", "waiting")
+
+
+def turn_hook(turn: Turn) -> bool:
+    """Registered after the handoff hook: True when the event is fully handled."""
+    if turn.kind == REPLY_EVENT:
+        deliver_reply(turn)
+        return True
+    if turn.on_standby or turn.kind not in ("message", "postback") or agent_has_thread(turn):
+        return False
+    mention_waiting(turn)
+    return wizard.in_progress(turn) and wizard.step(turn)
+
+
+def deliver_reply(turn: Turn, *, now: datetime | None = None) -> None:
+    """An agent's reply, sent under Messenger's window rule or kept waiting."""
+    reply_id, key = _dict(turn.event.get(REPLY_EVENT)).get("reply_id"), event_key(turn)
+    with session_scope(runtime.current().engine) as session:
+        reply = session.get(TicketReply, reply_id) if isinstance(reply_id, int) else None
+        ticket = session.get(Ticket, reply.ticket_id) if reply else None
+        if reply is None or ticket is None or ticket.customer_id != turn.customer.id:
+            log.warning("ticket reply %r is not for customer %s; dropped", reply_id, turn.customer.id)
+            return
+        if reply.delivered_in not in (None, key):
+            return  # it went out with a message the customer sent meanwhile
+        delivery = Delivery.WAIT if agent_has_thread(turn) else delivery_for(
+            turn.customer.last_inbound_at, now or utcnow())
+        if delivery is not Delivery.WAIT:
+            messages = reply_messages(turn.locale, ticket, reply)
+            for i, message in enumerate(messages, start=1):
+                then = {"then": REPLY_SENT} if i == len(messages) else {}
+                turn.call("send", message=message, **send_options(delivery), **then)
+        reply.messenger, reply.delivered_in = delivery.value, key
+        session.add(reply)
+    log.info("ticket %s reply %s: %s", ticket.id, reply.id, delivery.value)
+
+
+def reply_sent(turn: Turn, outcome: CallOutcome) -> bool:
+    """Outbox follow-up of a reply's send: Facebook refused it, so it waits (window) or failed."""
+    if outcome.ok:
+        return True
+    waiting = isinstance(outcome.error, OutsideMessagingWindow)
+    with session_scope(runtime.current().engine) as session:
+        for reply in session.exec(select(TicketReply).where(TicketReply.delivered_in == turn.item.member)):
+            reply.messenger = "waiting" if waiting else "failed"
+            session.add(reply)
+    log.warning("customer %s: a ticket reply was refused (%s); %s", turn.customer.id, outcome.error,
+                "it waits for the customer's next message" if waiting else "see the ticket screen")
+    return True
+
+
+def reply_messages(locale: str, ticket: Ticket, reply: TicketReply) -> list[replies.Message]:
+    text = f"{t('reply_intro', locale, number=ticket.id)}\n\n{reply.body}"
+    resolve = (t("resolve_button", locale, number=ticket.id), f"{RESOLVE_PREFIX}{ticket.id}")
+    return replies.text_messages(text, [resolve])
+
+
+def mention_waiting(turn: Turn) -> None:
+    """Replies not sent yet (the window had closed, an agent had the thread, or their
+    event is still queued) go out now that the customer wrote, each with Resolve
+    and a link; their own event then finds them delivered and sends nothing."""
+    key = event_key(turn)
+    with session_scope(runtime.current().engine) as session:
+        rows = session.exec(
+            select(TicketReply, Ticket).join(Ticket)
+            .where(Ticket.customer_id == turn.customer.id,
+                   or_(col(TicketReply.messenger).in_(NOT_YET_SEEN), TicketReply.delivered_in == key))
+            .order_by(TicketReply.id)  # type: ignore[arg-type]
+        ).all()
+        for reply, ticket in rows:
+            turn.send(*replies.text_messages(
+                f"{t('waiting_intro', turn.locale, number=ticket.id)}\n\n{reply.body}"))
+            turn.send(_ticket_buttons(turn, ticket))
+            reply.messenger, reply.delivered_in = "delivered", key
+            session.add(reply)
+
+
+def _ticket_buttons(turn: Turn, ticket: Ticket) -> replies.Message:
+    assert turn.customer.id is not None
+    url = links.login_url(turn.settings.public_url, turn.settings.secret_key, turn.customer.id,
+                          next_path=f"/tickets/{ticket.id}")
+    return replies.button_message(t("ticket_actions", turn.locale, number=ticket.id), [
+        replies.postback_button(t("resolve", turn.locale), f"{RESOLVE_PREFIX}{ticket.id}"),
+        {"type": "web_url", "title": t("view_ticket", turn.locale), "url": url},
+    ])
+
+
+def create_ticket(turn: Turn, flow: Flow | None = None) -> None:
+    wizard.start(turn, flow)
+
+
+def my_tickets(turn: Turn, _flow: Flow | None = None) -> None:
+    """A single-use sign-in link to the customer's tickets."""
+    assert turn.customer.id is not None
+    url = links.login_url(turn.settings.public_url, turn.settings.secret_key, turn.customer.id)
+    text = t("my_tickets_link", turn.locale, minutes=links.MAX_AGE_SECONDS // 60)
+    message = replies.button_message(text, [
+        {"type": "web_url", "title": t("my_tickets", turn.locale), "url": url}])
+    message["quick_replies"] = [{"content_type": "text", "title": title, "payload": payload}
+                                for title, payload in replies.menu_options(turn.flows, turn.locale)]
+    turn.send(message)
+    turn.set_state(greeted=True)
+
+
+def on_payload(turn: Turn, payload: str) -> bool:
+    """`ticket:resolve:<n>`; a stale wizard tap (wizard gone) falls back to the menu."""
+    number = payload.removeprefix(RESOLVE_PREFIX)
+    if payload.startswith(RESOLVE_PREFIX) and number.isdigit():
+        resolve(turn, int(number))
+        return True
+    return False
+
+
+def resolve(turn: Turn, ticket_id: int) -> None:
+    rt = runtime.current()
+    with session_scope(rt.engine) as session:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None or ticket.customer_id != turn.customer.id:
+            turn.send(*replies.menu_messages(turn.flows, turn.locale, intro=t("no_such_ticket", turn.locale)))
+            return
+        mailbox = mailbox_for(turn.flows, ticket.type_id, rt.settings.support_email_from)
+        mail = service.resolve(session, ticket, mailbox=mailbox, sender=rt.settings.support_email_from)
+        session.flush()
+        pending = pending_mail_ids(session, ticket_id)
+    enqueue_mails(rt, pending)
+    said = "resolved" if mail is not None else "already_resolved"
+    turn.send(*replies.menu_messages(turn.flows, turn.locale, intro=t(said, turn.locale, number=ticket_id)))
+    turn.set_state(greeted=True)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

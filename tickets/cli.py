@@ -1,0 +1,86 @@
+"""`flask tickets ...` (for the mail server's pipe and the operator) and
+`flask users create-agent` (staff accounts of the ticket screen).
+
+`ingest-email` exits with sysexits codes a mail server understands: 0 taken,
+65 unreadable mail, 67 no such ticket (the sender gets a bounce), 75 try later.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import BinaryIO
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from redis.exceptions import RedisError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import select
+from werkzeug.security import generate_password_hash
+
+from core.db import session_scope
+from core.runtime import Runtime
+from tickets.errors import UnparsableEmail
+from tickets.ingest import ingest_email
+from tickets.jobs import enqueue_mails
+from tickets.models import Agent, OutboundMail
+
+EX_DATAERR, EX_NOUSER, EX_TEMPFAIL = 65, 67, 75
+MIN_PASSWORD = 10
+
+tickets_cli = AppGroup("tickets", help="Email Support tickets.")
+users_cli = AppGroup("users", help="Staff accounts of the ticket screen.")
+
+
+def _runtime() -> Runtime:
+    return current_app.extensions["runtime"]
+
+
+@tickets_cli.command("ingest-email")
+@click.argument("file", type=click.File("rb"))
+def ingest_email_command(file: BinaryIO) -> None:
+    """Attach one RFC 5322 message (a file, or - for stdin) to its ticket."""
+    try:
+        outcome = ingest_email(_runtime(), file.read())
+    except UnparsableEmail as exc:
+        click.echo(f"refused: {exc}", err=True)
+        sys.exit(EX_DATAERR)
+    except (RedisError, OperationalError) as exc:
+        click.echo(f"temporarily unavailable ({type(exc).__name__}); retry later", err=True)
+        sys.exit(EX_TEMPFAIL)
+    click.echo(f"{outcome.status}: ticket {outcome.ticket_id or '-'}, reply {outcome.reply_id or '-'}")
+    if outcome.status in ("unmatched", "sender_not_allowed"):
+        sys.exit(EX_NOUSER)
+
+
+@tickets_cli.command("send-pending")
+def send_pending() -> None:
+    """Queue again every notification email not sent yet (after a Redis loss, say)."""
+    rt = _runtime()
+    with session_scope(rt.engine) as session:
+        ids = list(session.exec(select(OutboundMail.id).where(
+            OutboundMail.status.in_(("pending", "retrying", "failed")))).all())  # type: ignore[attr-defined]
+    enqueue_mails(rt, ids)
+    click.echo(f"{len(ids)} emails queued")
+
+
+@users_cli.command("create-agent")
+@click.argument("email")
+@click.option("--name", required=True, help="Shown on the ticket screen and on replies.")
+@click.option("--admin", is_flag=True, help="An admin rather than an agent.")
+@click.password_option(help="Prompted for when not given (at least 10 characters).")
+def create_agent(email: str, name: str, admin: bool, password: str) -> None:
+    """Create a staff account that signs in to the ticket screen with a password."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise click.BadParameter("expected an email address", param_hint="EMAIL")
+    if len(password) < MIN_PASSWORD:
+        raise click.BadParameter(f"use at least {MIN_PASSWORD} characters", param_hint="--password")
+    agent = Agent(email=email, name=name.strip(), password_hash=generate_password_hash(password),
+                  role="admin" if admin else "agent")
+    try:
+        with session_scope(_runtime().engine) as session:
+            session.add(agent)
+    except IntegrityError:
+        raise click.ClickException(f"{email} already has an account") from None
+    click.echo(f"{agent.role} {email} created")

@@ -1,0 +1,61 @@
+"""Notification emails, rendered from `templates/tickets/email/<kind>.txt|html`
+with the ticket's own data, threaded under the ticket's first email."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from tickets.models import OutboundMail, Ticket, TicketReply, as_utc, utcnow
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+SUBJECTS = {
+    "new_ticket": "[#{id}] {title}",
+    "customer_message": "Re: [#{id}] {title}",
+    "resolved": "Re: [#{id}] Resolved: {title}",
+}
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
+                      autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
+    env.filters["utc"] = lambda moment: f"{as_utc(moment):%Y-%m-%d %H:%M} UTC" if moment else ""
+    return env
+
+
+def ticket_url(public_url: str, ticket_id: int | None) -> str:
+    return f"{public_url.rstrip('/')}/tickets/{ticket_id}"
+
+
+def compose(mail: OutboundMail, ticket: Ticket, *, reply: TicketReply | None, type_title: str,
+            sender: str, thread_root: str | None, public_url: str) -> EmailMessage:
+    context = {"ticket": ticket, "reply": reply, "type_title": type_title,
+               "ticket_url": ticket_url(public_url, ticket.id)}
+    env = _environment()
+    message = EmailMessage()
+    message["Subject"] = SUBJECTS[mail.kind].format(id=ticket.id, title=ticket.title)
+    message["From"] = sender
+    message["To"] = mail.to_addr
+    message["Reply-To"] = sender
+    message["Date"] = format_datetime(_now())
+    message["Message-ID"] = mail.message_id
+    if thread_root and thread_root != mail.message_id:
+        message["In-Reply-To"] = thread_root
+        message["References"] = thread_root
+    # RFC 3834: ours is automatic mail; auto-responders should not answer it.
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    message.set_content(env.get_template(f"tickets/email/{mail.kind}.txt").render(context))
+    message.add_alternative(env.get_template(f"tickets/email/{mail.kind}.html").render(context),
+                            subtype="html")
+    return message
+
+
+def _now() -> datetime:
+    return as_utc(utcnow())

@@ -1,0 +1,40 @@
+"""`POST /email/inbound`: one raw RFC 5322 message from the mail server, with
+`Authorization: Bearer $INBOUND_EMAIL_TOKEN`."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, jsonify, request
+from redis.exceptions import RedisError
+from sqlalchemy.exc import OperationalError
+
+from tickets.bearer import bearer_ok
+from tickets.errors import UnparsableEmail
+from tickets.ingest import ingest_email
+from tickets.webapp import configure, runtime
+
+log = logging.getLogger(__name__)
+bp = Blueprint("email_inbound", __name__)
+bp.record_once(configure)
+
+MAX_EMAIL_BYTES = 10 * 1024 * 1024
+STATUS_CODES = {"stored": 200, "duplicate": 200, "ignored": 202, "unmatched": 404, "sender_not_allowed": 403}
+
+
+@bp.post("/email/inbound")
+def receive() -> tuple[Response, int]:
+    rt = runtime()
+    if not bearer_ok(request, rt.settings.inbound_email_token):
+        return jsonify(error="missing or wrong bearer token"), 401
+    request.max_content_length = MAX_EMAIL_BYTES  # werkzeug answers 413 beyond it
+    raw = request.get_data(cache=False)
+    try:
+        outcome = ingest_email(rt, raw)
+    except UnparsableEmail as exc:
+        return jsonify(error=str(exc)), 400
+    except (RedisError, OperationalError) as exc:
+        log.error("inbound email not processed, the sender should retry: %s", type(exc).__name__)
+        return jsonify(error="temporarily unavailable; retry later"), 503
+    body = {"status": outcome.status, "ticket": outcome.ticket_id, "reply": outcome.reply_id}
+    return jsonify(body), STATUS_CODES[outcome.status]

@@ -1,0 +1,145 @@
+"""The ticket screen: `/tickets` (list), `/tickets/new`, `/tickets/<id>` with its
+messages, Resolve and reply forms. Customers see only their own tickets (any
+other id is a plain 404); agents see all and may reply."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, redirect, request, url_for
+from werkzeug.wrappers import Response
+
+from bot.models import Customer
+from tickets import service
+from tickets.auth import Viewer, current_viewer, login_required
+from tickets.errors import TicketNotFound
+from tickets.forms import ActionForm, MessageForm, NewTicketForm
+from tickets.jobs import enqueue_mails
+from tickets.models import STATUSES, Ticket
+from tickets.notify import push_reply
+from tickets.pages import error_page, remember_language, render
+from tickets.queries import Filters, list_tickets, mails_of, replies_of, visible_ticket
+from tickets.types import mailbox_for, ticket_types, type_title
+from tickets.webapp import configure, db, runtime, secure_headers
+
+bp = Blueprint("tickets", __name__, url_prefix="/tickets", template_folder="templates",
+               static_folder="static", static_url_path="/static")
+bp.record_once(configure)
+bp.before_request(remember_language)
+bp.after_request(secure_headers)
+
+Page = tuple[str, int] | Response
+
+
+@bp.errorhandler(TicketNotFound)
+def not_found(_error: TicketNotFound) -> tuple[str, int]:
+    return error_page(current_viewer(), "not_found", 404)
+
+
+@bp.get("")
+@login_required
+def index(viewer: Viewer) -> Page:
+    status = request.args.get("status") if request.args.get("status") in STATUSES else None
+    filters = Filters(customer_id=viewer.customer_id, status=status,
+                      type_id=request.args.get("type") or None)
+    page = list_tickets(db(), filters, before=_id_arg("before"), after=_id_arg("after"))
+    flows = runtime().flows.current
+    titles = {type_id: type_title(flows, type_id, viewer.locale) for type_id in ticket_types(flows)}
+    return render("tickets/list.html", viewer, page=page, type_titles=titles, filters=filters,
+                  statuses=STATUSES)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new(viewer: Viewer) -> Page:
+    if viewer.is_staff:
+        return error_page(viewer, "forbidden", 403)
+    flows = runtime().flows.current
+    form = NewTicketForm()
+    form.type.choices = [(type_id, flows.text(kind.title, viewer.locale))
+                         for type_id, kind in ticket_types(flows).items()]
+    if not form.validate_on_submit():
+        form.nonce.data = form.nonce.data or secrets.token_urlsafe(16)
+        return render("tickets/new.html", viewer, 400 if form.is_submitted() else 200, form=form)
+    return redirect(url_for("tickets.show", ticket_id=_open_from_form(viewer, form)))
+
+
+def _open_from_form(viewer: Viewer, form: NewTicketForm) -> int:
+    rt, session = runtime(), db()
+    key = f"web:{viewer.id}:{(form.nonce.data or '')[:64]}" if form.nonce.data else None
+    ticket = service.find_by_source(session, key) if key else None
+    if ticket is None:  # not a resubmission of the same form
+        customer = session.get(Customer, viewer.id)
+        assert customer is not None
+        ticket, _ = service.open_ticket(
+            session, customer=customer, ticket_type=ticket_types(rt.flows.current)[form.type.data],
+            title=form.title.data or "", description=form.description.data or "", source="web",
+            locale=viewer.locale, sender=rt.settings.support_email_from, source_key=key)
+        session.commit()
+        enqueue_mails(rt, [mail.id for mail in mails_of(session, ticket.id)])  # type: ignore[arg-type]
+    assert ticket.id is not None
+    return ticket.id
+
+
+@bp.get("/<int:ticket_id>")
+@login_required
+def show(viewer: Viewer, ticket_id: int) -> Page:
+    session = db()
+    ticket = visible_ticket(session, ticket_id, customer_id=viewer.customer_id)
+    title = type_title(runtime().flows.current, ticket.type_id, viewer.locale)
+    return render("tickets/detail.html", viewer, ticket=ticket, replies=replies_of(session, ticket_id),
+                  mails=mails_of(session, ticket_id), type_title=title,
+                  message_form=MessageForm(), action_form=ActionForm())
+
+
+@bp.post("/<int:ticket_id>/resolve")
+@login_required
+def resolve(viewer: Viewer, ticket_id: int) -> Page:
+    if not ActionForm().validate_on_submit():
+        return error_page(viewer, "form_expired", 400)
+    rt, session = runtime(), db()
+    ticket = visible_ticket(session, ticket_id, customer_id=viewer.customer_id)
+    mailbox = mailbox_for(rt.flows.current, ticket.type_id, rt.settings.support_email_from)
+    mail = service.resolve(session, ticket, mailbox=mailbox, sender=rt.settings.support_email_from)
+    session.commit()
+    enqueue_mails(rt, [mail.id if mail else None])
+    return redirect(url_for("tickets.show", ticket_id=ticket_id))
+
+
+@bp.post("/<int:ticket_id>/messages")
+@login_required
+def add_message(viewer: Viewer, ticket_id: int) -> Page:
+    session = db()
+    ticket = visible_ticket(session, ticket_id, customer_id=viewer.customer_id)
+    form = MessageForm()
+    if not form.validate_on_submit():
+        key = "form_expired" if "csrf_token" in form.errors else "required"
+        return error_page(viewer, key, 400)
+    if viewer.is_staff:
+        _agent_reply(viewer, ticket, form.body.data or "")
+    else:
+        _customer_message(viewer, ticket, form.body.data or "")
+    return redirect(url_for("tickets.show", ticket_id=ticket_id))
+
+
+def _agent_reply(viewer: Viewer, ticket: Ticket, body: str) -> None:
+    rt, session = runtime(), db()
+    reply = service.add_agent_reply(session, ticket, author=viewer.name, body=body, source="web")
+    session.commit()
+    customer = session.get(Customer, ticket.customer_id)
+    assert customer is not None and reply.id is not None
+    push_reply(rt, page_id=customer.page_id, psid=customer.psid, reply_id=reply.id)
+
+
+def _customer_message(viewer: Viewer, ticket: Ticket, body: str) -> None:
+    rt, session = runtime(), db()
+    mailbox = mailbox_for(rt.flows.current, ticket.type_id, rt.settings.support_email_from)
+    mail = service.add_customer_message(session, ticket, body=body, source="web", mailbox=mailbox,
+                                        sender=rt.settings.support_email_from, author=viewer.name)
+    session.commit()
+    enqueue_mails(rt, [mail.id])
+
+
+def _id_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 13 else None

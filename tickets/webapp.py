@@ -1,0 +1,59 @@
+"""What the ticket screen's views share: the runtime, one database session per
+request (closed on teardown), session-cookie settings and security headers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, Response, current_app, g
+from flask.blueprints import BlueprintSetupState
+from sqlmodel import Session
+
+from core.runtime import Runtime
+
+SESSION_LIFETIME = timedelta(hours=8)
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["runtime"]
+
+
+def db() -> Session:
+    if "tickets_db" not in g:
+        g.tickets_db = Session(runtime().engine, expire_on_commit=False)
+    return g.tickets_db
+
+
+def _close_db(_error: BaseException | None) -> None:
+    session = g.pop("tickets_db", None)
+    if session is not None:
+        session.close()
+
+
+def configure(state: BlueprintSetupState) -> None:
+    """Once per app (Blueprint.record_once): cookies and the per-request session."""
+    app: Flask = state.app
+    if app.extensions.get("tickets_configured"):
+        return
+    app.extensions["tickets_configured"] = True
+    settings = app.config["SETTINGS"]
+    app.config.update(
+        SESSION_COOKIE_NAME="sd_session",
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        WTF_CSRF_TIME_LIMIT=int(SESSION_LIFETIME.total_seconds()),
+    )
+    app.teardown_appcontext(_close_db)
+
+
+def secure_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"  # sign-in links must not leak
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,155 @@
+"""The Messenger ticket wizard: title → type (quick replies) → description.
+
+Its progress lives in `Customer.state["ticket_wizard"]` (a Restart clears it).
+"cancel"/"cancelar" at any step leaves without a ticket; an empty or too long
+answer gets the question again with the reason; tapping another menu choice
+leaves the wizard and goes there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import replies
+from bot.flows.schema import Flow
+from bot.flows.text import normalize
+from bot.models import Customer
+from bot.turn import Turn
+from core import runtime
+from core.db import session_scope
+from tickets import links
+from tickets.i18n import t
+from tickets.jobs import enqueue_mails, pending_mail_ids
+from tickets.models import Ticket
+from tickets.service import DESCRIPTION_MAX, TITLE_MAX, find_by_source, open_ticket
+from tickets.turns import event_key, quick_reply_payload, typed_text
+from tickets.types import ticket_types
+
+STATE = "ticket_wizard"
+CANCEL_PAYLOAD = "ticket:cancel"
+TYPE_PREFIX = "ticket:type:"
+CANCEL_WORDS = frozenset({"cancel", "cancelar", "cancela", "cancel ticket", "cancelar ticket"})
+
+
+def start(turn: Turn, flow: Flow | None = None) -> None:
+    """The `create_ticket` action: the flow's own messages, then the first question."""
+    for step in flow.messages if flow else ():
+        turn.send(*replies.text_messages(turn.text(step.text)))
+    turn.set_state(**{STATE: {"step": "title"}})
+    turn.send(*replies.text_messages(t("ask_title", turn.locale, max=TITLE_MAX)))
+
+
+def in_progress(turn: Turn) -> bool:
+    return isinstance(turn.state.get(STATE), dict)
+
+
+def step(turn: Turn) -> bool:
+    """Take the customer's answer; False when they left the wizard for something else."""
+    wizard: dict[str, Any] = dict(turn.state[STATE])
+    payload = quick_reply_payload(turn)
+    text = typed_text(turn) if payload is None else None
+    if turn.kind != "message" or (payload and not _ours(payload)) or _restarts(turn, text):
+        turn.clear_state(STATE)
+        return False
+    if payload == CANCEL_PAYLOAD or (text is not None and normalize(text) in CANCEL_WORDS):
+        turn.clear_state(STATE)
+        turn.send(*replies.menu_messages(turn.flows, turn.locale, intro=t("cancelled", turn.locale)))
+    elif wizard["step"] == "title":
+        _take_title(turn, wizard, text)
+    elif wizard["step"] == "type":
+        _take_type(turn, wizard, payload, text)
+    else:
+        _take_description(turn, wizard, text)
+    return True
+
+
+def _ours(payload: str) -> bool:
+    return payload == CANCEL_PAYLOAD or payload.startswith(TYPE_PREFIX)
+
+
+def _restarts(turn: Turn, text: str | None) -> bool:
+    """Typed exactly a keyword of a Restart flow ("menu", "reiniciar")."""
+    if text is None:
+        return False
+    typed = normalize(text)
+    return any(typed == normalize(word) for flow in turn.flows.flows.values() if flow.action == "restart"
+               for words in flow.keywords.values() for word in words)
+
+
+def _answer(turn: Turn, text: str | None, limit: int) -> str | None:
+    """The answer if it is usable, else None after saying what is wrong."""
+    answer = (text or "").strip()
+    if not answer:
+        turn.send(*replies.text_messages(t("need_text", turn.locale)))
+    elif len(answer) > limit:
+        turn.send(*replies.text_messages(t("too_long", turn.locale, length=len(answer), max=limit)))
+    else:
+        return answer
+    return None
+
+
+def _take_title(turn: Turn, wizard: dict[str, Any], text: str | None) -> None:
+    title = _answer(turn, text, TITLE_MAX)
+    if title is None:
+        turn.send(*replies.text_messages(t("ask_title", turn.locale, max=TITLE_MAX)))
+        return
+    turn.set_state(**{STATE: {**wizard, "step": "type", "title": title}})
+    _ask_type(turn, "ask_type")
+
+
+def _ask_type(turn: Turn, question: str) -> None:
+    options = [(turn.text(kind.title), TYPE_PREFIX + type_id)
+               for type_id, kind in ticket_types(turn.flows).items()]
+    options.append((t("cancel", turn.locale), CANCEL_PAYLOAD))
+    turn.send(*replies.text_messages(t(question, turn.locale), options))
+
+
+def _take_type(turn: Turn, wizard: dict[str, Any], payload: str | None, text: str | None) -> None:
+    types = ticket_types(turn.flows)
+    chosen = payload[len(TYPE_PREFIX):] if payload and payload.startswith(TYPE_PREFIX) else None
+    if chosen is None and text:  # typed instead of tapped: match a title or the id
+        typed = normalize(text)
+        chosen = next((type_id for type_id, kind in types.items()
+                       if typed in (normalize(type_id), *(normalize(x) for x in kind.title.values()))), None)
+    if chosen not in types:
+        _ask_type(turn, "pick_type")
+        return
+    turn.set_state(**{STATE: {**wizard, "step": "description", "type": chosen}})
+    turn.send(*replies.text_messages(t("ask_description", turn.locale, max=DESCRIPTION_MAX)))
+
+
+def _take_description(turn: Turn, wizard: dict[str, Any], text: str | None) -> None:
+    description = _answer(turn, text, DESCRIPTION_MAX)
+    if description is None:
+        turn.send(*replies.text_messages(t("ask_description", turn.locale, max=DESCRIPTION_MAX)))
+        return
+    ticket = _open(turn, wizard, description)
+    turn.clear_state(STATE)
+    assert ticket.id is not None and turn.customer.id is not None
+    settings = turn.settings
+    url = links.login_url(settings.public_url, settings.secret_key, turn.customer.id,
+                          next_path=f"/tickets/{ticket.id}")
+    text = t("created", turn.locale, number=ticket.id, title=ticket.title)
+    button = {"type": "web_url", "title": t("view_ticket", turn.locale), "url": url}
+    message = replies.button_message(text, [button])
+    message["quick_replies"] = [{"content_type": "text", "title": title, "payload": payload}
+                                for title, payload in replies.menu_options(turn.flows, turn.locale)]
+    turn.send(message)
+
+
+def _open(turn: Turn, wizard: dict[str, Any], description: str) -> Ticket:
+    """Open the ticket once: a re-run of this event finds the one it opened."""
+    rt = runtime.current()
+    key = event_key(turn)
+    with session_scope(rt.engine) as session:
+        ticket = find_by_source(session, key)
+        if ticket is None:
+            customer = session.get(Customer, turn.customer.id)
+            assert customer is not None
+            ticket, _ = open_ticket(
+                session, customer=customer, ticket_type=ticket_types(turn.flows)[wizard["type"]],
+                title=wizard["title"], description=description, source="messenger", locale=turn.locale,
+                sender=rt.settings.support_email_from, source_key=key)
+        pending = pending_mail_ids(session, ticket.id)  # type: ignore[arg-type]
+    enqueue_mails(rt, pending)
+    return ticket
