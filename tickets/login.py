@@ -16,6 +16,7 @@ from tickets import links
 from tickets.auth import Viewer, check_agent, current_viewer, customer_viewer, sign_in, sign_out, ui_locale
 from tickets.errors import BadLoginLink
 from tickets.forms import ActionForm, AgentLoginForm, LinkLoginForm
+from tickets.i18n import locale_of
 from tickets.pages import error_page, remember_language, render
 from tickets.service import customer_name
 from tickets.webapp import configure, db, runtime, secure_headers
@@ -52,7 +53,8 @@ def _link_page(token: str) -> Page:
     except BadLoginLink as error:
         return error_page(viewer, f"link_{error.reason}", 410 if error.reason != "invalid" else 400)
     form = LinkLoginForm(token=token)
-    return render("tickets/link.html", viewer, form=form, name=customer_name(customer))
+    return render("tickets/link.html", viewer, form=form, name=customer_name(customer),
+                  locale=locale_of(customer.messenger_locale))
 
 
 @bp.post("/login/link")

@@ -45,8 +45,9 @@ def index(viewer: Viewer) -> Page:
     page = list_tickets(db(), filters, before=_id_arg("before"), after=_id_arg("after"))
     flows = runtime().flows.current
     titles = {type_id: type_title(flows, type_id, viewer.locale) for type_id in ticket_types(flows)}
+    keep = {name: value for name, value in (("status", status), ("type", filters.type_id)) if value}
     return render("tickets/list.html", viewer, page=page, type_titles=titles, filters=filters,
-                  statuses=STATUSES)
+                  statuses=STATUSES, keep=keep)
 
 
 @bp.route("/new", methods=["GET", "POST"])
