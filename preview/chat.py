@@ -17,6 +17,7 @@ from typing import IO
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from bot.flows.loader import FlowsError
 from bot.replies import GET_STARTED_PAYLOAD, flow_payload
@@ -79,6 +80,7 @@ class ChatSession:
             self.action_postback("restart", "Restart")
         elif name == "reply" and rest.strip():
             self.standin.agent_says(self.psid, rest.strip())
+            click.echo(f"agent> {rest.strip()}")
         elif name == "done":
             self.standin.agent_done(self.psid)
         elif name == "menu":
@@ -162,6 +164,7 @@ def make_chat_command(factory: AppFactory) -> click.Command:
     @click.command("chat", help=f"Talk to the bot in this terminal, without Facebook. {HELP}")
     @click.option("--locale", help="The customer's language, one of the flows' locales.")
     @click.option("--name", default="Ana", show_default=True, help="The customer's first name.")
+    @with_appcontext
     def chat(locale: str | None, name: str) -> None:
         base = current_app.config["SETTINGS"]
         outer = current_app.extensions["runtime"]
@@ -176,7 +179,7 @@ def make_chat_command(factory: AppFactory) -> click.Command:
                     raise click.BadParameter(f"{locale!r}: the flows speak {', '.join(flows.locales)}",
                                              param_hint="--locale")
                 session = ChatSession(service, locale or flows.default_locale, name)
-                session.run(click.get_text_stream("stdin"), interactive=sys.stdin.isatty())
+                session.run(sys.stdin, interactive=sys.stdin.isatty())
             finally:
                 service.stop()
                 runtime.install(outer)

@@ -67,9 +67,9 @@
 
   const messageCount = (psid) => (state.sent[psid] || []).filter((b) => b.message).length;
 
-  function addEntry(psid, entry) {
+  function addEntry(psid, entry, after = (state.sent[psid] || []).length) {
     const list = state.entries[psid] || (state.entries[psid] = []);
-    list.push({ ...entry, after: (state.sent[psid] || []).length });
+    list.push({ ...entry, after });
     save();
   }
 
@@ -95,14 +95,17 @@
       && state.owner !== config.inbox_app_id);
   }
 
-  function noticeOwner(owner) {
+  // A handover notice goes after the bot's last words when it passes the thread, and before
+  // its first words when it gets the thread back.
+  function noticeOwner(owner, countBefore) {
     const before = state.owner;
     state.owner = owner;
     if (before === undefined || before === owner) return;
     if (owner === config.inbox_app_id) {
       addEntry(state.psid, { who: "notice", text: "The bot passed this conversation to the Page Inbox." });
     } else if (before === config.inbox_app_id) {
-      addEntry(state.psid, { who: "notice", text: "The Page Inbox gave the conversation back to the bot." });
+      const text = "The Page Inbox gave the conversation back to the bot.";
+      addEntry(state.psid, { who: "notice", text }, countBefore);
     }
   }
 
@@ -187,7 +190,7 @@
   }
 
   function renderChips(items) {
-    const last = items[items.length - 1];
+    const last = items.filter((item) => item.who !== "notice").pop();
     const replies = last && last.who === "bot" ? last.message.quick_replies || [] : [];
     $("quick-replies").replaceChildren(...R.chips(replies, quickReply));
   }
@@ -276,8 +279,9 @@
     const psid = state.psid;
     const [sent, owner] = await Promise.all([getJson(sentUrl(psid)), getJson(ownerUrl(psid))]);
     if (psid !== state.psid) return;
+    const countBefore = (state.sent[psid] || []).length;
     state.sent[psid] = sent.data;
-    noticeOwner(owner.owner);
+    noticeOwner(owner.owner, countBefore);
   }
 
   async function refreshStatus() {
