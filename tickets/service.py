@@ -6,7 +6,8 @@ queued; the caller commits, then hands their ids to `tickets.jobs.enqueue_mails`
 
 from __future__ import annotations
 
-from email.utils import make_msgid, parseaddr
+import secrets
+from email.utils import parseaddr
 
 from sqlmodel import Session, select
 
@@ -93,7 +94,7 @@ def queue_mail(session: Session, ticket: Ticket, kind: str, to_addr: str, sender
                reply_id: int | None = None) -> OutboundMail:
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     mail = OutboundMail(ticket_id=ticket.id, kind=kind, to_addr=to_addr, reply_id=reply_id,
-                        message_id=make_msgid(idstring=f"ticket{ticket.id}.{kind}", domain=domain))
+                        message_id=f"<t{ticket.id}.{kind}.{secrets.token_hex(8)}@{domain}>")
     session.add(mail)
     session.flush()
     return mail
