@@ -17,7 +17,7 @@ from flask.cli import AppGroup
 
 from bot.flows.loader import FlowsError, load_flows
 from config.settings import Settings
-from messenger.errors import GraphError
+from messenger.errors import GraphError, RecipientUnavailable
 from messenger.graph import GraphClient
 from messenger.profile import FIELDS, build_profile, check_profile, describe
 
@@ -158,9 +158,11 @@ def _take_control(graph: GraphClient, psid: str | None) -> Check:
                       "take control of conversations; --psid PSID checks a conversation")
     try:
         owner = graph.thread_owner(psid)
+    except RecipientUnavailable as exc:
+        return False, f"take control: no conversation {psid} on this Page to check ({exc.message})"
     except GraphError as exc:
-        return False, (f"take control: this app may not read who owns {psid}'s thread ({exc}); "
-                       "it must be the Page's default app")
+        return False, (f"take control: this app may not read who owns {psid}'s thread "
+                       f"({exc.message}); it must be the Page's default app")
     settings = _settings()
     owners = {settings.messenger_app_id: "this app", settings.page_inbox_app_id: "the Page Inbox",
               None: "nobody (idle: the default app answers next)"}
