@@ -134,7 +134,8 @@ def _record(session: Session, turn: Turn, key: str, item: Queued) -> None:
     session.add(HandledEvent(key=key, customer_id=customer_id, kind=item.kind))
     for author, kind, text, payload, mid in turn.heard:
         session.add(Message(customer_id=customer_id, direction="in", author=author, kind=kind,
-                            text=text, payload=_short(payload, 1000), mid=mid, created_at=at))
+                            text=_text(text), payload=_short(payload, 1000),
+                            mid=_short(_text(mid), 255), created_at=at))
     for seq, (kind, body) in enumerate(turn.calls):
         session.add(Outbox(customer_id=customer_id, event_key=key, seq=seq, kind=kind,
                            body=body))
@@ -147,6 +148,11 @@ def _event_time(item: Queued) -> datetime:
     if not isinstance(millis, int):
         return datetime.now(UTC)
     return datetime.fromtimestamp(millis / 1000, UTC)
+
+
+def _text(value: object) -> str | None:
+    """Text from the event as Meta sent it; an odd value (a list, a number) is no text."""
+    return value if isinstance(value, str) else None
 
 
 def _short(value: object, limit: int) -> str | None:

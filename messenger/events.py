@@ -31,6 +31,11 @@ PAYLOAD_KINDS = (
 )
 
 
+MAX_ID_DIGITS = 64  # Meta's ids are numeric strings; page-scoped PSIDs have about 16 digits
+MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31: no later time fits a datetime
+MAX_KEY_CHARS = 200  # a longer natural dedupe key (an odd message id) is hashed
+
+
 class NotAPagePayload(ValueError):
     """The body is JSON but not shaped like a Messenger webhook."""
 
@@ -84,12 +89,12 @@ def _incoming(page_id: str, channel: str, event: Any) -> Incoming | None:
     kind = kind_of(event)
     if kind in IGNORED_KINDS:
         return None
-    sender = str(_dict(event.get("sender")).get("id", ""))
-    recipient = str(_dict(event.get("recipient")).get("id", ""))
+    sender = _id(_dict(event.get("sender")).get("id"))
+    recipient = _id(_dict(event.get("recipient")).get("id"))
     psid = recipient if kind == "echo" else sender
-    page = page_id or (sender if kind == "echo" else recipient)
+    page = _id(page_id) or (sender if kind == "echo" else recipient)
     timestamp = event.get("timestamp")
-    if not psid or not page or not isinstance(timestamp, int) or isinstance(timestamp, bool):
+    if not psid or not page or not _is_timestamp(timestamp):
         return None  # page-level or malformed: nothing a customer is waiting for
     body = json.dumps(
         {"channel": channel, "kind": kind, "event": event},
@@ -101,6 +106,17 @@ def _incoming(page_id: str, channel: str, event: Any) -> Incoming | None:
 
 def dedupe_key(kind: str, psid: str, timestamp: int, event: dict[str, Any]) -> str:
     """Stable across redeliveries: the message id where Meta gives one."""
+    natural = _natural_key(kind, event)
+    if natural is not None:
+        if len(natural) <= MAX_KEY_CHARS:
+            return natural
+        return f"{kind}:#{hashlib.sha256(natural.encode()).hexdigest()[:32]}"
+    canonical = json.dumps(event.get(kind), sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(f"{kind}|{psid}|{timestamp}|{canonical}".encode()).hexdigest()
+    return f"{kind}:{digest[:32]}"
+
+
+def _natural_key(kind: str, event: dict[str, Any]) -> str | None:
     if kind in ("message", "echo", "postback"):
         mid = _dict(event.get(kind if kind != "echo" else "message")).get("mid")
         if isinstance(mid, str) and mid:
@@ -108,9 +124,21 @@ def dedupe_key(kind: str, psid: str, timestamp: int, event: dict[str, Any]) -> s
     if kind == "reaction":
         reaction = _dict(event.get("reaction"))
         return f"reaction:{reaction.get('mid')}:{reaction.get('action')}:{reaction.get('emoji')}"
-    canonical = json.dumps(event.get(kind), sort_keys=True, separators=(",", ":"))
-    digest = hashlib.sha256(f"{kind}|{psid}|{timestamp}|{canonical}".encode()).hexdigest()
-    return f"{kind}:{digest[:32]}"
+    return None
+
+
+def _id(value: Any) -> str:
+    """A Meta id (page, PSID) as its string of digits; "" for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS:
+        return value
+    return ""
+
+
+def _is_timestamp(value: Any) -> bool:
+    """Milliseconds since the epoch, as Meta sends them, within what a datetime can hold."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TIMESTAMP_MS
 
 
 def _dict(value: Any) -> dict[str, Any]:
