@@ -40,8 +40,13 @@ def _spans(value: object) -> object:
         parts = list(value)
     else:
         parts = str(value).split(",") if value else []  # an empty day: closed
-    spans = [_span(str(part)) for part in parts]
+    spans = [part if _is_span(part) else _span(str(part)) for part in parts]
     return tuple(sorted(spans))
+
+
+def _is_span(value: object) -> bool:
+    """Already minutes, as a model built in code gives them."""
+    return isinstance(value, tuple) and len(value) == 2 and all(isinstance(x, int) for x in value)
 
 
 def _span(text: str) -> Span:

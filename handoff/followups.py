@@ -75,10 +75,22 @@ def owner_known(turn: Turn, outcome: CallOutcome) -> bool:
     if not outcome.ok:
         return True  # stays unknown: the next event's channel, or thread_owner, settles it
     if outcome.result in ("", turn.settings.messenger_app_id):
-        state.back_to_bot(turn, greet=True)
+        control_back(turn)
     else:
         state.taken_by_human(turn)
     return True
+
+
+def control_back(turn: Turn) -> None:
+    """Our app owns the thread again: greet now if the window allows, else at the next message."""
+    handoff = state.read(turn)
+    if not state.may_speak(turn):
+        state.back_to_bot(turn, greet=True)
+        return
+    state.back_to_bot(turn, greet=False)
+    greeting = messages.resumed(turn) if handoff.requested else messages.returned(turn)
+    turn.send(*greeting, messaging_type="UPDATE")
+    turn.set_state(greeted=True)
 
 
 FOLLOW_UPS = {

@@ -55,17 +55,9 @@ def _on_control(turn: Turn) -> None:
 
 
 def _control_back(turn: Turn) -> None:
-    """Our app owns the thread again: greet now if the window allows, else at the next message."""
-    handoff = state.read(turn)
-    if not handoff.with_human:
-        return  # we knew: it was our own take, or a repeat
-    if not state.may_speak(turn):
-        state.back_to_bot(turn, greet=True)
-        return
-    state.back_to_bot(turn, greet=False)
-    greeting = messages.resumed(turn) if handoff.requested else messages.returned(turn)
-    turn.send(*greeting, messaging_type="UPDATE")
-    turn.set_state(greeted=True)
+    if state.read(turn).with_human:
+        followups.control_back(turn)
+    # else we knew already: it was our own take, or a repeat
 
 
 def _on_wait_over(turn: Turn) -> None:

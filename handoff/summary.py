@@ -22,7 +22,7 @@ LINE_LIMIT = 160
 _MASKS = (
     (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "[email]"),
     (re.compile(r"(https?://[^\s?#]+)[?#]\S*"), r"\1"),
-    (re.compile(r"\b[A-Za-z0-9_-]*\d[A-Za-z0-9_-]*[A-Za-z][A-Za-z0-9_-]{18,}\b"), "[hidden]"),
+    (re.compile(r"(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{20,}(?![\w-])"), "[hidden]"),
     (re.compile(r"\+?\d[\d ./-]{4,}\d"), "[number]"),
 )
 
