@@ -2,9 +2,10 @@
 arriving through the mailbox, replies that waited, the wizard's steps), the
 `create_ticket` and `my_tickets` actions, and the `ticket:` payloads (Resolve).
 
-Writes to ticket tables happen in their own short transactions and are
-idempotent per Messenger event (`turns.event_key`), so a re-run of a turn after
-a crash neither opens a second ticket nor loses a reply.
+Reply delivery states change in the turn's own transaction (with its state and
+outbox). Opening and resolving a ticket commit on their own first, because the
+email job they enqueue must find the rows; they are idempotent per Messenger
+event (`turns.event_key`), so a re-run of a turn opens no second ticket.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from tickets.i18n import t
 from tickets.jobs import enqueue_mails, pending_mail_ids
 from tickets.models import Ticket, TicketReply, utcnow
 from tickets.notify import REPLY_EVENT
-from tickets.turns import agent_has_thread, event_key
+from tickets.turns import agent_has_thread, event_key, in_transaction, turn_session
 from tickets.types import mailbox_for
 from tickets.window import Delivery, delivery_for, send_options
 
@@ -53,7 +54,7 @@ def turn_hook(turn: Turn) -> bool:
 def deliver_reply(turn: Turn, *, now: datetime | None = None) -> None:
     """An agent's reply, sent under Messenger's window rule or kept waiting."""
     reply_id, key = _dict(turn.event.get(REPLY_EVENT)).get("reply_id"), event_key(turn)
-    with session_scope(runtime.current().engine) as session:
+    with turn_session(turn) as session:
         reply = session.get(TicketReply, reply_id) if isinstance(reply_id, int) else None
         ticket = session.get(Ticket, reply.ticket_id) if reply else None
         if reply is None or ticket is None or ticket.customer_id != turn.customer.id:
@@ -78,7 +79,7 @@ def reply_sent(turn: Turn, outcome: CallOutcome) -> bool:
     if outcome.ok:
         return True
     waiting = isinstance(outcome.error, OutsideMessagingWindow)
-    with session_scope(runtime.current().engine) as session:
+    with turn_session(turn) as session:
         for reply in session.exec(select(TicketReply).where(TicketReply.delivered_in == turn.item.member)):
             reply.messenger = "waiting" if waiting else "failed"
             session.add(reply)
@@ -97,8 +98,10 @@ def mention_waiting(turn: Turn) -> None:
     """Replies not sent yet (the window had closed, an agent had the thread, or their
     event is still queued) go out now that the customer wrote, each with Resolve
     and a link; their own event then finds them delivered and sends nothing."""
+    if not in_transaction(turn):
+        return  # a turn built by hand (tests of other features): no database to look in
     key = event_key(turn)
-    with session_scope(runtime.current().engine) as session:
+    with turn_session(turn) as session:
         rows = session.exec(
             select(TicketReply, Ticket).join(Ticket)
             .where(Ticket.customer_id == turn.customer.id,

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy.orm import object_session
+from sqlmodel import Session
+
 from bot.turn import Turn
+from core import runtime
+from core.db import session_scope
 from handoff import state as handoff_state
 from messenger.events import dedupe_key
 
@@ -14,6 +21,28 @@ def event_key(turn: Turn) -> str:
     item = turn.item
     timestamp = item.event.get("timestamp", 0)
     return f"{item.page_id}:{dedupe_key(item.kind, item.psid, timestamp, item.event)}"
+
+
+def in_transaction(turn: Turn) -> bool:
+    """The turn is being decided in a database transaction (bot.processing), not built by hand."""
+    return object_session(turn.customer) is not None
+
+
+@contextmanager
+def turn_session(turn: Turn) -> Iterator[Session]:
+    """The turn's own transaction, so ticket rows change together with the turn's state and
+    outbox (committed, or rolled back, by bot.processing); a short one of our own otherwise.
+
+    Nothing is flushed early: the turn's transaction takes no write lock before its
+    commit, so a ticket opened in its own transaction meanwhile never waits for it.
+    """
+    session = object_session(turn.customer)
+    if isinstance(session, Session):
+        with session.no_autoflush:
+            yield session
+        return
+    with session_scope(runtime.current().engine) as own:
+        yield own
 
 
 def quick_reply_payload(turn: Turn) -> str | None:
