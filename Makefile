@@ -12,15 +12,18 @@ $(STAMP): requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-## run: the whole service in one process (SQLite, no Redis, no Facebook needed)
+## run: the whole service in one process with the local Messenger preview on
+## http://127.0.0.1:$(PORT)/preview (SQLite, no Redis, no Facebook needed)
+PORT ?= 5000
 run: $(STAMP)
-	$(BIN)/python app.py
+	$(BIN)/python app.py --port $(PORT)
 
 ## system-packages: what the tests need from the system (redis-server, chromium)
 system-packages:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
-	command -v chromium >/dev/null || missing="$$missing chromium chromium-driver"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; \
