@@ -35,7 +35,7 @@ def start(turn: Turn, flow: Flow | None = None) -> None:
     """The `create_ticket` action: the flow's own messages, then the first question."""
     for step in flow.messages if flow else ():
         turn.send(*replies.text_messages(turn.text(step.text)))
-    turn.set_state(**{STATE: {"step": "title"}})
+    turn.set_state(**{STATE: {"step": "title"}}, greeted=True)
     turn.send(*replies.text_messages(t("ask_title", turn.locale, max=TITLE_MAX)))
 
 
