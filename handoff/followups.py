@@ -66,18 +66,22 @@ def took_for_offer(turn: Turn, outcome: CallOutcome) -> bool:
 
 def owned_elsewhere(turn: Turn, outcome: CallOutcome) -> bool:
     """A call was refused because another app owns the thread: ask Facebook who does."""
-    state.unknown(turn)
+    if not state.read(turn).with_human:
+        state.unknown(turn)  # we believed the bot owned it
     turn.call("thread_owner", then=OWNER)
     return False
 
 
 def owner_known(turn: Turn, outcome: CallOutcome) -> bool:
     if not outcome.ok:
-        return True  # stays unknown: the next event's channel, or thread_owner, settles it
-    if outcome.result in ("", turn.settings.messenger_app_id):
-        control_back(turn)
-    else:
+        return True  # stays as it is: the next event's channel, or thread_owner, settles it
+    handoff = state.read(turn)
+    if outcome.result not in ("", turn.settings.messenger_app_id):
         state.taken_by_human(turn)
+    elif handoff.owner == state.HUMAN:
+        control_back(turn)  # it came back while we were asking
+    elif handoff.owner == state.UNKNOWN:
+        state.back_to_bot(turn, greet=False)  # the refusal was a moment's: carry on
     return True
 
 
