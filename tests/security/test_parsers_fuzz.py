@@ -71,7 +71,7 @@ HOSTILE_YAML = {
     "deep nesting": "flows: " + "[" * 1000 + "]" * 1000 + "\n",
     "python object tag": "flows: !!python/object/apply:os.system ['echo pwned']\n",
     "unknown tag": "greeting: !secret {en: hi}\n",
-    "huge scalar": "greeting: {en: " + "x" * 2_000_000 + "}\n",
+    "huge scalar": "greeting: {en: " + "x" * 500_000 + "}\n",
     "merge of a list": "<<: [1, 2]\n",
     "NUL byte": "greeting: {en: \"a\\0b\"}\n\x00",
     "tabs": "flows:\n\tbilling: {}\n",
