@@ -1,0 +1,148 @@
+"""The ticket web screen in headless Chromium (Debian's chromium + chromium-driver),
+served over real HTTP: sign in with the bot's link, open a ticket, see it
+listed with its status, resolve it, log out; and another customer's ticket
+stays out of reach."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select, WebDriverWait
+from werkzeug.serving import make_server
+
+from bot.models import Customer
+from core import runtime
+from core.db import session_scope
+from core.runtime import Runtime
+from tests.conftest import make_settings
+from tickets import links, service
+from tickets.types import ticket_types
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--disable-background-networking", "--disable-component-update", "--no-first-run",
+         "--disable-sync", "--window-size=1100,800")
+
+pytestmark = pytest.mark.skipif(
+    not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+    reason="needs Debian's chromium and chromium-driver at /usr/bin (`make test` installs them)")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    options = Options()
+    options.binary_location = CHROMIUM  # selenium manager downloads nothing
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium')}")
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def site(tmp_path: Path, redis: Redis, redis_url: str, browser: WebDriver) -> Iterator[tuple[str, Runtime]]:
+    """The app over real HTTP on loopback; yields its base URL and runtime."""
+    from app import create_app
+
+    app = create_app(make_settings(tmp_path, redis_url=redis_url))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    browser.delete_all_cookies()
+    yield f"http://127.0.0.1:{server.server_port}", app.extensions["runtime"]
+    server.shutdown()
+    server.server_close()
+    runtime.install(None)
+    app.extensions["runtime"].engine.dispose()
+
+
+def customer(rt: Runtime, psid: str, name: str) -> int:
+    with session_scope(rt.engine) as session:
+        row = Customer(page_id="1000000001", psid=psid, first_name=name, messenger_locale="en_US")
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        return row.id
+
+
+def sign_in(browser: WebDriver, base: str, rt: Runtime, customer_id: int) -> None:
+    """What the customer does with the link the bot sent them."""
+    link = links.login_url(base, rt.settings.secret_key, customer_id)
+    browser.get(link)
+    browser.find_element(By.ID, "continue").click()
+    wait(browser).until(ec.url_to_be(f"{base}/tickets"))
+
+
+def wait(browser: WebDriver) -> WebDriverWait:
+    return WebDriverWait(browser, 10)
+
+
+def row_status(browser: WebDriver, title: str) -> str:
+    row = browser.find_element(By.XPATH, f"//table[@id='tickets']//tr[td/a[text()='{title}']]")
+    return row.find_element(By.CSS_SELECTOR, ".status").text
+
+
+def test_sign_in_open_a_ticket_see_it_listed_resolve_it_and_log_out(
+        browser: WebDriver, site: tuple[str, Runtime]) -> None:
+    base, rt = site
+    sign_in(browser, base, rt, customer(rt, "800", "Ana"))
+    assert "No tickets yet." in browser.page_source
+
+    browser.find_element(By.ID, "new-ticket").click()
+    browser.find_element(By.ID, "title").send_keys("Cannot log in")
+    Select(browser.find_element(By.ID, "type")).select_by_visible_text("Technical")
+    browser.find_element(By.ID, "description").send_keys("The app says error 500 since Monday.")
+    browser.find_element(By.ID, "open-ticket").click()
+    wait(browser).until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Cannot log in"))
+    assert browser.find_element(By.ID, "ticket-status").text == "Open"
+
+    browser.find_element(By.ID, "nav-list").click()
+    wait(browser).until(ec.presence_of_element_located((By.ID, "tickets")))
+    assert row_status(browser, "Cannot log in") == "Open"
+    row = browser.find_element(By.CSS_SELECTOR, "#tickets tbody tr").text
+    assert "Ana" in row and "Technical" in row and "UTC" in row
+
+    browser.find_element(By.LINK_TEXT, "Cannot log in").click()
+    browser.find_element(By.ID, "resolve").click()
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "ticket-status"), "Resolved"))
+    browser.find_element(By.ID, "nav-list").click()
+    wait(browser).until(ec.presence_of_element_located((By.ID, "tickets")))
+    assert row_status(browser, "Cannot log in") == "Resolved"
+
+    browser.find_element(By.CSS_SELECTOR, "#profile-menu summary").click()  # the menu at the top right
+    logout = browser.find_element(By.ID, "logout")
+    assert logout.text == "Logout"
+    logout.click()
+    wait(browser).until(ec.url_to_be(f"{base}/login"))
+    browser.get(f"{base}/tickets")
+    assert browser.current_url == f"{base}/login"  # signed out for good
+
+
+def test_a_customer_cannot_open_another_customers_ticket(browser: WebDriver,
+                                                         site: tuple[str, Runtime]) -> None:
+    base, rt = site
+    bob = customer(rt, "801", "Bob")
+    with session_scope(rt.engine) as session:
+        bob_row = session.get(Customer, bob)
+        assert bob_row is not None
+        ticket, _ = service.open_ticket(
+            session, customer=bob_row, ticket_type=ticket_types(rt.flows.current)["billing"],
+            title="Bob secret refund", description="IBAN ES00 1234", source="messenger", locale="en",
+            sender="support@example.com")
+        bobs = ticket.id
+    sign_in(browser, base, rt, customer(rt, "802", "Ana"))
+    browser.get(f"{base}/tickets/{bobs}")
+    assert browser.find_element(By.ID, "error").text == "Not found."
+    assert "Bob secret refund" not in browser.page_source and "IBAN" not in browser.page_source
+    browser.get(f"{base}/tickets")
+    assert "Bob secret refund" not in browser.page_source
