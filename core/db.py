@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -32,9 +32,20 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+# Any fixed number: the PostgreSQL advisory lock that serialises create_schema.
+SCHEMA_LOCK_ID = 0x5D_5C4E_4D41
+
+
 def create_schema(engine: Engine) -> None:
-    """Create missing tables of every imported model (see README on migrations)."""
-    SQLModel.metadata.create_all(engine)
+    """Create missing tables of every imported model (see README on migrations).
+
+    Web and worker processes start together: on PostgreSQL two concurrent
+    CREATE TABLEs of the same table fail, so they take turns under a lock.
+    """
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": SCHEMA_LOCK_ID})
+        SQLModel.metadata.create_all(connection)
 
 
 @contextmanager
