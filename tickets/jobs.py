@@ -29,7 +29,7 @@ from tickets.types import type_title
 
 log = logging.getLogger(__name__)
 
-MAIL_RETRIES = 10  # backoff 5 s, 10 s, 20 s ... capped at 10 min: about 1 h 20 min in all
+MAIL_RETRIES = 15  # backoff 5 s, 10 s, 20 s ... capped at 10 min: about 1 h 30 min in all
 STALE_CLAIM = timedelta(minutes=5)  # a sender that died mid-send; job_timeout is shorter
 
 
