@@ -1,6 +1,7 @@
 """`/webhook`: Meta's verification handshake, and the hot path that checks a
 POST's signature, drops its events into the customers' mailboxes with one
-Redis round trip, and answers. Everything slow happens in `bot.jobs`."""
+Redis round trip (shared with the requests waiting at the same moment: see
+`core.ingest`), and answers. Everything slow happens in `bot.jobs`."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import json
 import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask.blueprints import BlueprintSetupState
 from redis.exceptions import RedisError
 
 from bot.jobs import drain
+from core.ingest import IngestBatcher
 from core.runtime import Runtime
 from messenger import signature
 from messenger.events import parse_payload
@@ -24,6 +27,13 @@ MAX_BODY_BYTES = 1024 * 1024
 
 def _runtime() -> Runtime:
     return current_app.extensions["runtime"]
+
+
+@bp.record_once
+def _start_batcher(state: BlueprintSetupState) -> None:
+    rt: Runtime = state.app.extensions["runtime"]
+    state.app.extensions["ingest"] = IngestBatcher(
+        rt.mailbox, lambda reservation: rt.dispatcher.enqueue(drain, reservation))
 
 
 @bp.get("/webhook")
@@ -52,9 +62,7 @@ def receive() -> tuple[Response, int]:
     if kind != "page" or not events:
         return jsonify(queued=0), 200  # signed by Meta: accept, nothing to do
     try:
-        added, reservation = rt.mailbox.ingest(events)
-        if reservation is not None:
-            rt.dispatcher.enqueue(drain, reservation)
+        added = current_app.extensions["ingest"].ingest(events)
     except RedisError:
         log.error("cannot queue %d events: Redis unavailable; answering 503", len(events))
         return jsonify(error="events could not be queued; retry later"), 503

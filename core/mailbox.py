@@ -65,12 +65,18 @@ class Mailbox:
 
     def ingest(self, events: Sequence[Incoming]) -> tuple[int, int | None]:
         """Store new events (one round trip). Returns (added, drain reservation)."""
+        flags, reservation = self.ingest_flags(events)
+        return sum(flags), reservation
+
+    def ingest_flags(self, events: Sequence[Incoming]) -> tuple[list[int], int | None]:
+        """Like `ingest`, with 1 (stored) or 0 (a redelivery) per event, in order."""
         args: list[Any] = [now_ms(), SEEN_TTL_SECONDS, self.timing.max_consumers,
                            self.timing.consumer_ttl_ms]
         for e in events:
             args.extend((e.page_id, e.psid, e.key, e.timestamp, e.body))
-        added, reservation = self._ingest(args=args)
-        return int(added), (int(reservation) if reservation else None)
+        _added, reservation, flags = self._ingest(args=args)
+        stored = [1 if flag == ord("1") else 0 for flag in _bytes(flags)]
+        return stored, (int(reservation) if reservation else None)
 
     def new_consumer_id(self) -> int:
         return int(self.redis.incr("sd:consumer:seq"))
@@ -139,6 +145,10 @@ class Mailbox:
             pipe.llen(DEAD_LETTERS)
             ready, inflight, delayed, dead = pipe.execute()
         return {"ready": ready, "inflight": inflight, "delayed": delayed, "dead": dead}
+
+
+def _bytes(value: bytes | str) -> bytes:
+    return value.encode() if isinstance(value, str) else value
 
 
 def _text(value: bytes | str) -> str:

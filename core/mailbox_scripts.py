@@ -29,24 +29,28 @@ end
 """
 
 # ARGV: now_ms, seen_ttl_s, max_consumers, consumer_ttl_ms, then 5 per event:
-# page, psid, key, timestamp, body. Returns {added, reservation or false}.
+# page, psid, key, timestamp, body. Returns {added, reservation or false,
+# a string with one "1" (stored) or "0" (already seen) per event}.
 INGEST = _SCHEDULE + """
 local now, seen_ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
 local max, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
-local added = 0
+local added, flags = 0, {}
 for i = 5, #ARGV, 5 do
   local page, psid = ARGV[i], ARGV[i + 1]
   if redis.call('SET', 'sd:seen:' .. page .. ':' .. ARGV[i + 2], 1, 'NX', 'EX', seen_ttl) then
     local c = page .. ':' .. psid
-    local seq = redis.call('INCR', 'sd:seq')
-    redis.call('ZADD', 'sd:mb:' .. c, ARGV[i + 3], string.format('%015d', seq) .. '|' .. ARGV[i + 4])
+    local seq = string.format('%015d', redis.call('INCR', 'sd:seq'))
+    redis.call('ZADD', 'sd:mb:' .. c, ARGV[i + 3], seq .. '|' .. ARGV[i + 4])
     schedule(c)
     added = added + 1
+    flags[#flags + 1] = '1'
+  else
+    flags[#flags + 1] = '0'
   end
 end
 local reservation = false
 if added > 0 then reservation = reserve(now, ttl, max) end
-return {added, reservation}
+return {added, reservation, table.concat(flags)}
 """
 
 # ARGV: now_ms, consumer_id, consumer_ttl_ms, lease_ms. Returns a customer or false.
