@@ -86,7 +86,7 @@ def settle(fake: Standin, psid: str, quiet: float = 0.4) -> None:
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_agent_then_back_to_the_bot(lang: str, start_service: StartService,
                                     standin: tuple[Standin, str]) -> None:
-    j, psid = JOURNEYS[lang], f"10{len(lang)}{lang}"
+    j, psid = JOURNEYS[lang], {"en": "1001", "es": "1002"}[lang]
     fake, _ = standin
     service = start_service()
     fake.add_user(psid, first_name=j["name"], locale=j["locale"])
