@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,10 @@ PAYLOAD_KINDS = (
 )
 
 
-MAX_ID_DIGITS = 64  # Meta's ids are numeric strings; page-scoped PSIDs have about 16 digits
+# Meta's ids are numeric strings (PSIDs about 16 digits); anything a Graph URL path could
+# not carry would fail every call for that customer, so it is dropped at the door.
+_NODE_ID = re.compile(r"[A-Za-z0-9_-]+")
+MAX_ID_CHARS = 64
 MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31: no later time fits a datetime
 MAX_KEY_CHARS = 200  # a longer natural dedupe key (an odd message id) is hashed
 
@@ -128,10 +132,10 @@ def _natural_key(kind: str, event: dict[str, Any]) -> str | None:
 
 
 def _id(value: Any) -> str:
-    """A Meta id (page, PSID) as its string of digits; "" for anything else."""
+    """A page id or PSID as a string the Graph API takes as a node id; "" for anything else."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS:
+    if isinstance(value, str) and len(value) <= MAX_ID_CHARS and _NODE_ID.fullmatch(value):
         return value
     return ""
 
