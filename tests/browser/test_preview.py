@@ -121,12 +121,21 @@ def test_customer_taps_quick_replies_buttons_and_the_menu_in_two_languages(
     assert portal.get_attribute("href") == "https://example.com/billing"
     assert chips(browser)[:2] == ["Invoices", "Refunds"] and "Restart" in chips(browser)
 
+    local.standin.latency = 1.0  # a slow Send API: the typing indicator shows meanwhile
     tap(browser, "#quick-replies .chip", "Refunds")
+    wait(browser, ".typing")
     wait(browser, ".bubble.page", "refund within 30 days")
+    assert not browser.find_elements(By.CSS_SELECTOR, ".typing")
+    local.standin.latency = 0.0
+
     tap(browser, "#menu-button")
     tap(browser, "#menu-drawer .menu-item", "Restart")
     wait(browser, ".bubble.customer", "Restart")
     WebDriverWait(browser, 10).until(lambda b: "Billing" in chips(b))
+    browser.find_element(By.ID, "message").send_keys("my account")
+    browser.find_element(By.ID, "send").click()
+    tap(browser, "button.template-button", "Password reset")  # a postback button
+    wait(browser, ".bubble.page", "choose a new password")
     screenshot(browser, tmp_path)
 
     browser.find_element(By.CSS_SELECTOR, "#locale option[value=es]").click()
