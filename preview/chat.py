@@ -110,6 +110,8 @@ class ChatSession:
                        "is not offered)")
 
     def show_menu(self) -> None:
+        for problem in self.service.profile.refresh():  # follows edits of the flows file
+            click.echo(f"  ({problem})")
         menus = self.standin.messenger_profile.get("persistent_menu") or []
         menu = next((m for m in menus if m["locale"] == _meta(self.locale)), None) or next(
             (m for m in menus if m["locale"] == "default"), None)

@@ -12,8 +12,10 @@ import ipaddress
 import logging
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
@@ -23,6 +25,9 @@ from config.settings import Settings
 from core.runtime import Runtime
 from messenger.standin import Standin, create_standin_app
 from preview.profile_sync import ProfileSync
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 GRAPH_PREFIX = "/_graph"
 AppFactory = Callable[[Settings], Flask]
@@ -162,10 +167,23 @@ def _mount(app: Flask, standin: Standin, profile: ProfileSync) -> None:
     app.extensions["standin"] = standin
     app.extensions["preview_profile"] = profile
     app.register_blueprint(bp)
-    app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
-        app.wsgi_app, {GRAPH_PREFIX: create_standin_app(standin)})
+    graph = DispatcherMiddleware(app.wsgi_app, {GRAPH_PREFIX: create_standin_app(standin)})
+    app.wsgi_app = _loopback_hosts_only(graph)  # type: ignore[method-assign]
 
 
-def _not_ready(environ: dict, start_response: Callable) -> list[bytes]:  # type: ignore[type-arg]
+def _loopback_hosts_only(wsgi: WSGIApplication) -> WSGIApplication:
+    """Refuse requests naming another host: a web page cannot reach the stand-in's control
+    endpoints by pointing its own domain at 127.0.0.1 (DNS rebinding)."""
+    def guarded(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        host = urlsplit("//" + environ.get("HTTP_HOST", "")).hostname or ""
+        if is_loopback(host):
+            return wsgi(environ, start_response)
+        start_response("403 Forbidden", [("Content-Type", "text/plain")])
+        return [b"local mode answers requests to 127.0.0.1 or localhost only"]
+
+    return guarded
+
+
+def _not_ready(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
     start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
     return [b"starting"]

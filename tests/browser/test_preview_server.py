@@ -94,6 +94,13 @@ def test_preview_page_and_a_customer_through_the_real_pipeline(local: LocalServi
     assert any(call[1].endswith("/me/messages") for call in local.standin.calls)
 
 
+def test_requests_naming_another_host_are_refused(local: LocalService) -> None:
+    for path in ("/preview", "/_graph/_standin/config", "/webhook"):
+        rebound = requests.get(local.url + path, headers={"Host": "attacker.example:5000"}, timeout=5)
+        assert rebound.status_code == 403, path
+    assert requests.get(local.url + "/_graph/_standin/config", timeout=5).status_code == 200
+
+
 def test_a_broken_flows_file_shows_file_and_line_and_a_fixed_one_updates_the_menu(
         local: LocalService) -> None:
     path = Path(local.runtime.settings.flows_path)
