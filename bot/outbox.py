@@ -30,6 +30,7 @@ from bot.turn import Turn
 from core.db import session_scope
 from core.mailbox import Queued
 from core.runtime import Runtime
+from core.throttle import send_throttle
 from messenger.errors import GraphError, ThreadOwnedByOtherApp
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ def _execute(rt: Runtime, customer: Customer, row: Outbox) -> str | None:
 
 def _send(rt: Runtime, customer: Customer, row: Outbox) -> str | None:
     body = row.body
+    send_throttle(rt.redis, rt.settings.send_rate_per_page).wait(customer.page_id)
     response = rt.graph.send_message(
         customer.psid, body["message"], messaging_type=body.get("messaging_type", "RESPONSE"),
         tag=body.get("tag"), metadata=f"sd:{row.id}",
