@@ -18,7 +18,8 @@ from handoff import actions, followups, jobs, messages, state, summary
 CONTROL_KINDS = ("pass_thread_control", "take_thread_control", "request_thread_control",
                  "release_thread_control")
 BOT_PAYLOADS = (messages.RESUME, replies.GET_STARTED_PAYLOAD, replies.MENU_PAYLOAD)
-BOT_ACTIONS = ("resume_bot", "restart")
+BOT_ACTIONS = ("resume_bot", "restart", "create_ticket")  # tapped while a person has the chat:
+# the bot takes it back and offers its choices (Email Support among them)
 
 
 def handoff_hook(turn: Turn) -> bool:
@@ -114,8 +115,8 @@ def _has_a_route(turn: Turn) -> bool:
 
 
 def _asks_for_bot(turn: Turn) -> bool:
-    """Resume, Restart or Get Started, by payload; or, where Facebook drops payloads on
-    standby, the Resume title or a resume keyword as the whole message."""
+    """Resume, Restart, Email Support or Get Started, by payload; or, where Facebook drops
+    payloads on standby, the Resume title or a resume keyword as the whole message."""
     payload, words = _payload_and_words(turn)
     if payload:
         if payload in BOT_PAYLOADS:

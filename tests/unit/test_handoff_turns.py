@@ -169,6 +169,14 @@ def test_resume_answers_with_topics_a_human_and_restart(flows: Flows) -> None:
     assert chat.handoff.owner == HUMAN, "bot only once the take succeeded"
 
 
+@pytest.mark.parametrize("payload", ["flow:restart", "GET_STARTED", "flow:email_us"])
+def test_restart_or_email_support_from_the_persistent_menu_takes_the_chat_back(
+        flows: Flows, payload: str) -> None:
+    calls = Chat(_with_email_support(flows), owner=HUMAN).taps(payload)
+    assert kinds(calls) == ["take_thread_control", "send"]
+    assert "Email Support" in chips(calls[1])
+
+
 def test_an_old_button_of_ours_tapped_while_a_person_has_the_chat_gets_no_answer(
         flows: Flows) -> None:
     assert Chat(flows, owner=HUMAN).taps("flow:billing", title="Billing") == []
@@ -225,6 +233,18 @@ def test_a_keyword_after_control_came_back_is_answered_as_such(flows: Flows) -> 
     calls = chat.says("refunds")
     assert "refund" in text_of(calls[0]).lower()
     assert not chat.handoff.greet
+
+
+def test_a_repeated_handover_webhook_changes_nothing(flows: Flows) -> None:
+    chat = Chat(flows, owner=HUMAN)
+    back = {"previous_owner_app_id": INBOX, "new_owner_app_id": p.APP_ID}
+    assert kinds(chat.control("pass_thread_control", **back)) == ["send"]
+    assert chat.control("pass_thread_control", **back) == []
+    taken = {"previous_owner_app_id": p.APP_ID, "new_owner_app_id": INBOX}
+    assert chat.control("take_thread_control", **taken) == []
+    changed = chat.handoff.changed_ms
+    assert chat.control("take_thread_control", **taken) == []
+    assert chat.handoff.owner == HUMAN and chat.handoff.changed_ms == changed
 
 
 def test_the_inbox_asking_for_the_thread_is_granted(flows: Flows) -> None:
