@@ -50,6 +50,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
     for flag in FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "SEVERE"})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     yield driver
     driver.quit()
@@ -66,6 +67,14 @@ def local(tmp_path: Path) -> Iterator[LocalService]:
     yield service
     service.stop()
     runtime.install(None)
+
+
+@pytest.fixture(autouse=True)
+def no_script_errors(browser: WebDriver, local: LocalService) -> Iterator[None]:
+    """Every test ends with an empty browser console (errors), while the server still runs."""
+    browser.get_log("browser")
+    yield
+    assert [entry["message"] for entry in browser.get_log("browser")] == []
 
 
 def wait(browser: WebDriver, css: str, text: str | None = None, timeout: float = 10) -> WebElement:
