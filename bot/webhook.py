@@ -37,13 +37,13 @@ def _start_batcher(state: BlueprintSetupState) -> None:
 
 
 @bp.get("/webhook")
-def verify() -> Response | tuple[Response, int] | tuple[str, int]:
+def verify() -> tuple[Response, int]:
     expected = _runtime().settings.messenger_verify_token
     token = request.args.get("hub.verify_token", "")
     challenge = request.args.get("hub.challenge", "")
     if (request.args.get("hub.mode") == "subscribe" and expected
             and hmac.compare_digest(token.encode(), expected.encode())):
-        return challenge, 200
+        return Response(challenge, mimetype="text/plain"), 200
     return jsonify(error="verification refused"), 403
 
 

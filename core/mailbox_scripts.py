@@ -112,14 +112,15 @@ return 1
 """
 
 # ARGV: now_ms, consumer_ttl_ms, max_consumers. A reservation when work waits
-# (ready, an expired lease, a due retry) and no consumer is alive; else false.
+# and no consumer is alive, or when a dead consumer's lease has run out (its
+# reservation may still look alive: recover it now rather than after it).
 RECOVER = _SCHEDULE + """
 local now, ttl, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', 'sd:consumers', '-inf', now)
-if redis.call('ZCARD', 'sd:consumers') > 0 then return false end
-local pending = redis.call('LLEN', 'sd:ready') > 0
-  or #redis.call('ZRANGEBYSCORE', 'sd:inflight', '-inf', now, 'LIMIT', 0, 1) > 0
+local orphaned = #redis.call('ZRANGEBYSCORE', 'sd:inflight', '-inf', now, 'LIMIT', 0, 1) > 0
   or #redis.call('ZRANGEBYSCORE', 'sd:delayed', '-inf', now, 'LIMIT', 0, 1) > 0
-if not pending then return false end
+if orphaned then return reserve(now, ttl, max + 1) end
+if redis.call('ZCARD', 'sd:consumers') > 0 then return false end
+if redis.call('LLEN', 'sd:ready') == 0 then return false end
 return reserve(now, ttl, max)
 """

@@ -17,6 +17,7 @@ from config.settings import Settings, load_settings
 from core.connections import connect_redis
 from core.db import create_schema, make_engine
 from core.jobs import Dispatcher, InProcessDispatcher, RQDispatcher
+from core.logs import configure_logging
 from core.mailbox import Mailbox, Timing
 from messenger.graph import GraphClient
 
@@ -78,7 +79,9 @@ def current() -> Runtime:
     global _current
     with _lock:
         if _current is None:
-            _current = build_runtime(load_settings())
+            settings = load_settings()
+            configure_logging(settings)  # a worker process: redact secrets here too
+            _current = build_runtime(settings)
         return _current
 
 
