@@ -4,12 +4,15 @@ other id is a plain 404); agents see all and may reply."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 from flask import Blueprint, redirect, request, url_for
+from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
 from bot.models import Customer
+from core.runtime import Runtime
 from tickets import service
 from tickets.auth import Viewer, current_viewer, login_required
 from tickets.errors import TicketNotFound
@@ -22,6 +25,7 @@ from tickets.queries import Filters, list_tickets, mails_of, replies_of, visible
 from tickets.types import mailbox_for, ticket_types, type_title
 from tickets.webapp import configure, db, runtime, secure_headers
 
+log = logging.getLogger(__name__)
 bp = Blueprint("tickets", __name__, url_prefix="/tickets", template_folder="templates",
                static_folder="static", static_url_path="/static")
 bp.record_once(configure)
@@ -77,7 +81,7 @@ def _open_from_form(viewer: Viewer, form: NewTicketForm) -> int:
             title=form.title.data or "", description=form.description.data or "", source="web",
             locale=viewer.locale, sender=rt.settings.support_email_from, source_key=key)
         session.commit()
-        enqueue_mails(rt, [mail.id for mail in mails_of(session, ticket.id)])  # type: ignore[arg-type]
+        _enqueue(rt, [mail.id for mail in mails_of(session, ticket.id)])  # type: ignore[arg-type]
     assert ticket.id is not None
     return ticket.id
 
@@ -103,7 +107,7 @@ def resolve(viewer: Viewer, ticket_id: int) -> Page:
     mailbox = mailbox_for(rt.flows.current, ticket.type_id, rt.settings.support_email_from)
     mail = service.resolve(session, ticket, mailbox=mailbox, sender=rt.settings.support_email_from)
     session.commit()
-    enqueue_mails(rt, [mail.id if mail else None])
+    _enqueue(rt, [mail.id if mail else None])
     return redirect(url_for("tickets.show", ticket_id=ticket_id))
 
 
@@ -129,7 +133,11 @@ def _agent_reply(viewer: Viewer, ticket: Ticket, body: str) -> None:
     session.commit()
     customer = session.get(Customer, ticket.customer_id)
     assert customer is not None and reply.id is not None
-    push_reply(rt, page_id=customer.page_id, psid=customer.psid, reply_id=reply.id)
+    try:
+        push_reply(rt, page_id=customer.page_id, psid=customer.psid, reply_id=reply.id)
+    except RedisError:  # stored and shown as queued; the customer's next message carries it
+        log.warning("reply %s on ticket %s stored; Redis down, Messenger delivery waits", reply.id,
+                    ticket.id)
 
 
 def _customer_message(viewer: Viewer, ticket: Ticket, body: str) -> None:
@@ -138,7 +146,14 @@ def _customer_message(viewer: Viewer, ticket: Ticket, body: str) -> None:
     mail = service.add_customer_message(session, ticket, body=body, source="web", mailbox=mailbox,
                                         sender=rt.settings.support_email_from, author=viewer.name)
     session.commit()
-    enqueue_mails(rt, [mail.id])
+    _enqueue(rt, [mail.id])
+
+
+def _enqueue(rt: Runtime, mail_ids: list[int | None]) -> None:
+    try:
+        enqueue_mails(rt, mail_ids)
+    except RedisError:  # the rows say "pending": `flask tickets send-pending` queues them again
+        log.warning("emails %s stored but not queued: Redis unavailable", mail_ids)
 
 
 def _id_arg(name: str) -> int | None:
