@@ -111,7 +111,7 @@ def _on_customer(turn: Turn) -> bool:
 def _has_a_route(turn: Turn) -> bool:
     """The customer picked something (a payload, or a keyword's words): answer that instead."""
     payload, words = _payload_and_words(turn)
-    return bool(payload) or (bool(words) and turn.flows.match(str(words), turn.locale) is not None)
+    return bool(payload) or (words is not None and turn.flows.match(words, turn.locale) is not None)
 
 
 def _asks_for_bot(turn: Turn) -> bool:
@@ -124,16 +124,20 @@ def _asks_for_bot(turn: Turn) -> bool:
         prefix = replies.flow_payload("")
         flow = turn.flows.flows.get(payload[len(prefix):]) if payload.startswith(prefix) else None
         return flow is not None and flow.action in BOT_ACTIONS
-    return bool(words) and normalize(words) in _resume_words(turn)
+    return words is not None and normalize(words) in _resume_words(turn)
 
 
 def _payload_and_words(turn: Turn) -> tuple[str | None, str | None]:
     if turn.kind == "postback":
         postback = _part(turn, "postback")
-        return postback.get("payload"), postback.get("title")
+        return _text(postback.get("payload")), _text(postback.get("title"))
     message = _part(turn, "message")
     quick = message.get("quick_reply")
-    return (quick.get("payload") if isinstance(quick, dict) else None), message.get("text")
+    return _text(quick.get("payload") if isinstance(quick, dict) else None), _text(message.get("text"))
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _resume_words(turn: Turn) -> set[str]:

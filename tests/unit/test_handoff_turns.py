@@ -177,6 +177,13 @@ def test_restart_or_email_support_from_the_persistent_menu_takes_the_chat_back(
     assert "Email Support" in chips(calls[1])
 
 
+def test_odd_payloads_are_listened_to_not_crashed_on(flows: Flows) -> None:
+    chat = Chat(flows, owner=HUMAN)
+    assert chat.event("postback", {"postback": {"mid": "m_x", "payload": 7, "title": ["x"]}}) == []
+    assert chat.event("message", {"message": {"mid": "m_y", "text": 5, "quick_reply": 9}},
+                      channel="standby") == []
+
+
 def test_an_old_button_of_ours_tapped_while_a_person_has_the_chat_gets_no_answer(
         flows: Flows) -> None:
     assert Chat(flows, owner=HUMAN).taps("flow:billing", title="Billing") == []
