@@ -49,9 +49,9 @@ def _on_control(turn: Turn) -> None:
         if not _is_ours(turn, body.get("new_owner_app_id")):
             state.taken_by_human(turn)  # e.g. an agent replied from the inbox unasked: silent now
     elif turn.kind == "request_thread_control" and not state.read(turn).with_human:
-        requester = body.get("requested_owner_app_id")
-        if requester and not _is_ours(turn, requester):
-            turn.call("pass_thread_control", target_app_id=str(requester),
+        requester = str(body.get("requested_owner_app_id") or "")
+        if requester.isdigit() and not _is_ours(turn, requester):
+            turn.call("pass_thread_control", target_app_id=requester,
                       metadata=summary.for_agent(turn), then=followups.GRANTED)
 
 
