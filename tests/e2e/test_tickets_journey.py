@@ -87,7 +87,7 @@ class Desk:
         before = len(self.fake.sent(psid))
         self.clock.offset = hours_ago * HOUR
         self.fake.customer_says(psid, text, quick_reply=quick_reply)
-        answer = self.fake.wait_for_sent(psid, before + 1, timeout=20)[before]
+        answer = self.fake.wait_for_sent(psid, before + 1, timeout=30)[before]
         self.clock.offset = 0
         return answer
 
@@ -153,7 +153,7 @@ def test_a_ticket_from_messenger_is_emailed_answered_by_email_and_resolved(
     number = desk.open_ticket("700", "Card charged twice")
     assert desk.ticket(number)["status"] == "open"
 
-    wait_until(lambda: mailbox.messages, timeout=20)
+    wait_until(lambda: mailbox.messages, timeout=30)
     [notification] = mailbox.messages
     assert notification["Subject"] == f"[#{number}] Card charged twice"
     assert notification["To"] == "billing@example.com"
@@ -167,7 +167,7 @@ def test_a_ticket_from_messenger_is_emailed_answered_by_email_and_resolved(
                                        subject=f"Re: {notification['Subject']}",
                                        in_reply_to=notification["Message-ID"].strip()))
     assert answer.status_code == 200 and answer.json()["ticket"] == number
-    reply = desk.fake.wait_for_sent("700", len(desk.fake.sent("700")) + 1, timeout=20)[-1]
+    reply = desk.fake.wait_for_sent("700", len(desk.fake.sent("700")) + 1, timeout=30)[-1]
     assert "We refunded the second charge." in text(reply) and "I was charged twice" not in text(reply)
     assert reply["messaging_type"] == "RESPONSE" and chips(reply) == [f"Resolve #{number}"]
     assert desk.ticket(number)["status"] == "answered"
@@ -175,13 +175,13 @@ def test_a_ticket_from_messenger_is_emailed_answered_by_email_and_resolved(
     voucher = agent_reply("Also: a voucher is on its way.", subject=f"RE: [#{number}] more", n=2)
     by_tag = desk.email_in(voucher)
     assert by_tag.status_code == 200
-    desk.fake.wait_for_sent("700", len(desk.fake.sent("700")) + 1, timeout=20)
+    desk.fake.wait_for_sent("700", len(desk.fake.sent("700")) + 1, timeout=30)
     assert desk.email_in(agent_reply("Who is this for?", subject="Hello there", n=3)).status_code == 404
 
     resolved = desk.says("700", f"Resolve #{number}", f"ticket:resolve:{number}")
     assert "resolved" in text(resolved)
     assert desk.ticket(number)["status"] == "resolved"
-    wait_until(lambda: len(mailbox.messages) == 2, timeout=20)
+    wait_until(lambda: len(mailbox.messages) == 2, timeout=30)
     assert "Resolved" in mailbox.messages[1]["Subject"]
     assert mailbox.messages[1]["In-Reply-To"] == notification["Message-ID"]
 
@@ -189,7 +189,7 @@ def test_a_ticket_from_messenger_is_emailed_answered_by_email_and_resolved(
 def test_replies_after_24_hours_are_tagged_and_after_7_days_wait(desk: Desk, mailbox: Mailbox) -> None:
     day_old = desk.open_ticket("710", "Charged twice", hours_ago=30)
     assert desk.email_in(agent_reply("Refunded.", subject=f"Re: [#{day_old}] x")).status_code == 200
-    tagged = desk.fake.wait_for_sent("710", len(desk.fake.sent("710")) + 1, timeout=20)[-1]
+    tagged = desk.fake.wait_for_sent("710", len(desk.fake.sent("710")) + 1, timeout=30)[-1]
     assert (tagged["messaging_type"], tagged["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
     assert "Refunded." in text(tagged)
 
@@ -197,12 +197,12 @@ def test_replies_after_24_hours_are_tagged_and_after_7_days_wait(desk: Desk, mai
     sent_before = len(desk.fake.sent("711"))
     late = agent_reply("Sorry for the wait.", subject=f"Re: [#{week_old}] x", n=2)
     assert desk.email_in(late).status_code == 200
-    wait_until(lambda: desk.ticket(week_old)["replies"][0]["messenger"] == "waiting", timeout=20)
+    wait_until(lambda: desk.ticket(week_old)["replies"][0]["messenger"] == "waiting", timeout=30)
     assert len(desk.fake.sent("711")) == sent_before  # nothing may be sent after 7 days
     desk.fake.customer_says("711", "hello?")
-    later = desk.fake.wait_for_sent("711", sent_before + 2, timeout=20)
+    later = desk.fake.wait_for_sent("711", sent_before + 2, timeout=30)
     assert "Sorry for the wait." in text(later[sent_before])
-    wait_until(lambda: desk.ticket(week_old)["replies"][0]["messenger"] == "delivered", timeout=20)
+    wait_until(lambda: desk.ticket(week_old)["replies"][0]["messenger"] == "delivered", timeout=30)
 
 
 def test_smtp_down_then_up_delivers_the_notification_once(desk: Desk, smtp_port: int) -> None:
