@@ -42,10 +42,15 @@ def procfile_line(kind: str, procfile: Path = ROOT / "Procfile") -> str:
     raise KeyError(f"no {kind!r} process in {procfile}")
 
 
+KEPT_ENVIRON = ("HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
+
+
 def bench_environ(**values: str) -> dict[str, str]:
-    """os.environ with the venv first on PATH (as `make run` would have it), plus `values`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SUPPORT_DESK_", "MESSENGER_"))}
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    """A small environment like a container's (PATH with the venv first, locale, HOME) plus
+    `values`. Not this shell's: requests scans every variable for proxy settings on each
+    call, so a large environment would be charged to the service."""
+    env = {k: os.environ[k] for k in KEPT_ENVIRON if k in os.environ}
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"
     env.update(values)
     return env
@@ -174,6 +179,20 @@ def rss_bytes(pids: list[int]) -> int:
         except OSError:
             continue
         match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        total += int(match.group(1)) * 1024 if match else 0
+    return total
+
+
+def pss_bytes(pids: list[int]) -> int:
+    """Proportional set size: shared pages split between the processes sharing them,
+    so the sum is what the processes cost together (RSS counts shared pages in each)."""
+    total = 0
+    for pid in pids:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        match = re.search(r"^Pss:\s+(\d+) kB", rollup, re.M)
         total += int(match.group(1)) * 1024 if match else 0
     return total
 

@@ -67,9 +67,7 @@ def _retry_delay(attempts: int, retry_after: float | None) -> int:
 
 def handle_event(rt: Runtime, item: Queued) -> None:
     key = f"{item.page_id}:{_dedupe(item)}"
-    customer = _customer(rt, item)
-    with Session(rt.engine) as session:
-        decided = session.get(HandledEvent, key) is not None
+    customer, decided = _customer(rt, item, key)
     if not decided:
         customer = _decide(rt, item, customer, key)
     deliver_pending(rt, customer, key)
@@ -80,7 +78,8 @@ def _dedupe(item: Queued) -> str:
     return dedupe_key(item.kind, item.psid, timestamp, item.event)
 
 
-def _customer(rt: Runtime, item: Queued) -> Customer:
+def _customer(rt: Runtime, item: Queued, key: str) -> tuple[Customer, bool]:
+    """The event's customer (created on first contact), and whether the event was decided."""
     with session_scope(rt.engine) as session:
         customer = session.exec(select(Customer).where(
             Customer.page_id == item.page_id, Customer.psid == item.psid)).first()
@@ -88,9 +87,10 @@ def _customer(rt: Runtime, item: Queued) -> Customer:
             customer = Customer(page_id=item.page_id, psid=item.psid)
             session.add(customer)
             session.flush()
+        decided = session.get(HandledEvent, key) is not None
     if not customer.profile_checked and item.kind in ("message", "postback", "referral"):
         customer = _fetch_profile(rt, customer)
-    return customer
+    return customer, decided
 
 
 def _fetch_profile(rt: Runtime, customer: Customer) -> Customer:

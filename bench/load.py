@@ -1,0 +1,134 @@
+"""What `bench.e2e` drives: the Graph API stand-in's control endpoints, and a
+poster that sends signed webhook POSTs over keep-alive connections."""
+
+from __future__ import annotations
+
+import http.client
+import queue
+import statistics
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from bench.signed import KEYWORDS, encode, page_payload, sign, text_event
+
+
+def sequence(n: int) -> list[str]:
+    """What every customer types, in order: distinct neighbours, so a swap shows."""
+    return [KEYWORDS[s % len(KEYWORDS)] for s in range(n)]
+
+
+def bodies(customers: list[str], per_customer: int, tag: str) -> list[tuple[bytes, str]]:
+    """Signed one-event bodies, round robin over customers, timestamps rising."""
+    start, out = int(time.time() * 1000), []
+    words = sequence(per_customer)
+    for s, word in enumerate(words):
+        for j, psid in enumerate(customers):
+            i = s * len(customers) + j
+            body = encode(page_payload(text_event(psid, word, f"m_{tag}_{i}", start + i)))
+            out.append((body, sign(body)))
+    return out
+
+
+@dataclass
+class PostStats:
+    latencies: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    started: float = 0.0
+    finished: float = 0.0
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.latencies) if self.latencies else 0.0
+
+
+def post_all(url: str, items: Iterable[tuple[bytes, str]], connections: int) -> PostStats:
+    """POST every body (in order, `connections` at a time); a non-200 is a failure."""
+    work: queue.SimpleQueue[tuple[bytes, str] | None] = queue.SimpleQueue()
+    for item in items:
+        work.put(item)
+    for _ in range(connections):
+        work.put(None)
+    stats = PostStats(started=time.monotonic())
+    lock = threading.Lock()
+    threads = [threading.Thread(target=_poster, args=(url, work, stats, lock), daemon=True)
+               for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stats.finished = time.monotonic()
+    return stats
+
+
+def _poster(url: str, work: queue.SimpleQueue[tuple[bytes, str] | None], stats: PostStats,
+            lock: threading.Lock) -> None:
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    while (item := work.get()) is not None:
+        body, signature = item
+        started = time.monotonic()
+        try:
+            conn.request("POST", parts.path, body, {"Content-Type": "application/json",
+                                                     "X-Hub-Signature-256": signature})
+            response = conn.getresponse()
+            response.read()
+            status = str(response.status)
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            status = f"{type(exc).__name__}: {exc}"
+        with lock:
+            stats.latencies.append(time.monotonic() - started)
+            if status != "200":
+                stats.failures.append(status)
+    conn.close()
+
+
+class StandinControl:
+    """The stand-in's `/_standin/...` endpoints (loopback only)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base = base_url
+        self.http = requests.Session()
+
+    def call(self, method: str, path: str, **json: Any) -> Any:
+        response = self.http.request(method, f"{self.base}/_standin/{path}", json=json or None,
+                                     timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def configure(self, **settings: Any) -> None:
+        self.call("POST", "config", **settings)
+
+    def add_users(self, psids: Iterable[str]) -> None:
+        for psid in psids:
+            self.call("POST", "users", psid=psid, first_name="Ana", locale="en_US")
+
+    def customer_says(self, psid: str, text: str) -> None:
+        self.call("POST", "customer_says", psid=psid, text=text)
+
+    def sent_texts(self, psid: str) -> list[str]:
+        return [_text(body) for body in self.call("GET", f"sent/{psid}")["data"]]
+
+    def call_statuses(self) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for _method, path, status in self.call("GET", "calls")["data"]:
+            if path.endswith("/messages"):
+                counts[status] = counts.get(status, 0) + 1
+        return counts
+
+
+def _text(body: dict[str, Any]) -> str:
+    message = body.get("message", {})
+    text = message.get("text") or message.get("attachment", {}).get("payload", {}).get("text", "")
+    chips = ",".join(q.get("title", "") for q in message.get("quick_replies", []))
+    return f"{text} [{chips}]" if chips else str(text)

@@ -1,0 +1,39 @@
+"""The PNG of `bench.e2e`: events/s against worker processes, per Graph latency,
+with the naive peer as a flat line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def plot(outcomes: list[Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    latencies = sorted({o.latency_ms for o in outcomes})
+    for latency in latencies:
+        desk = sorted((o.workers, o.events_per_s) for o in outcomes
+                      if o.design == "desk" and o.latency_ms == latency)
+        if desk:
+            ks, rates = zip(*desk, strict=True)
+            ax.plot(ks, rates, marker="o", label=f"support desk, Graph latency {latency} ms")
+        for o in outcomes:
+            if o.design == "naive" and o.latency_ms == latency:
+                ax.axhline(o.events_per_s, linestyle="--", color="grey")
+                ax.annotate(f"naive peer (4 gunicorn workers), {latency} ms: {o.events_per_s:.0f}/s",
+                            (1, o.events_per_s), textcoords="offset points", xytext=(0, 4),
+                            fontsize=8, color="dimgrey")
+    ax.set_xlabel("worker processes (K)")
+    ax.set_ylabel("events/s, every event answered")
+    ax.set_xticks(sorted({o.workers for o in outcomes if o.design == "desk"}))
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title("Throughput against worker processes (2-core machine)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
