@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 
 from redis import Redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 _local_server = None
 _lock = threading.Lock()
@@ -13,8 +15,11 @@ _lock = threading.Lock()
 
 def connect_redis(url: str | None) -> Redis:
     if url:
-        return Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2,
-                              health_check_interval=30)
+        # Fail fast: the webhook answers 503 within Meta's 5 s and Meta redelivers;
+        # redis-py's default (3 retries, backoff up to 10 s) would hold requests.
+        return Redis.from_url(url, socket_timeout=5, socket_connect_timeout=1,
+                              health_check_interval=30,
+                              retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2))
     return _in_process_redis()
 
 

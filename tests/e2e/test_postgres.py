@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from bot.models import HandledEvent, Message, Outbox
 from messenger.standin import Standin
 from tests.e2e.conftest import StartService
+from tests.support.servers import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 SERVER = os.environ.get("DESK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -45,6 +46,7 @@ def test_a_conversation_on_postgresql_is_stored_once(
     sent = fake.wait_for_sent("900", 3, timeout=30)
     assert "Marta" in sent[0]["message"]["text"]
     engine = service.app.extensions["runtime"].engine  # type: ignore[union-attr]
+    wait_until(lambda: _nothing_pending(engine))  # the worker records Meta's answers
     with Session(engine) as session:
         inbound = session.exec(select(Message).where(Message.direction == "in")).all()
         handled = session.exec(select(func.count()).select_from(HandledEvent).where(
@@ -52,3 +54,8 @@ def test_a_conversation_on_postgresql_is_stored_once(
         pending = session.exec(select(Outbox).where(Outbox.status == "pending")).all()
     assert [m.text for m in inbound] == ["hola", "factura", "reiniciar"]
     assert handled == 3 and pending == []
+
+
+def _nothing_pending(engine) -> bool:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        return session.exec(select(Outbox).where(Outbox.status == "pending")).first() is None

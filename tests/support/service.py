@@ -62,6 +62,7 @@ class Service:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait(timeout=10)
         for log in self._logs:
             log.close()
         if self._server is not None:
