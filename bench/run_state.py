@@ -83,7 +83,11 @@ class Database:
 
 def max_per_second(times: list[datetime]) -> int:
     """The most calls in any one-second window."""
-    stamps = sorted(t.timestamp() for t in times)
+    return max_per_second_stamps([t.timestamp() for t in times])
+
+
+def max_per_second_stamps(times: list[float]) -> int:
+    stamps = sorted(times)
     best, left = 0, 0
     for right, stamp in enumerate(stamps):
         while stamp - stamps[left] >= 1.0:
