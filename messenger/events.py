@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 CHANNELS = ("messaging", "standby")
 # Watermarks we never act on: accepted, not queued.
@@ -99,7 +102,9 @@ def _incoming(page_id: str, channel: str, event: Any) -> Incoming | None:
     page = _id(page_id) or (sender if kind == "echo" else recipient)
     timestamp = event.get("timestamp")
     if not psid or not page or not _is_timestamp(timestamp):
-        return None  # page-level or malformed: nothing a customer is waiting for
+        # page-level or malformed: nothing a customer is waiting for (signed by Meta, so rare)
+        log.info("dropped a %s event without a usable customer id, page id or timestamp", kind)
+        return None
     body = json.dumps(
         {"channel": channel, "kind": kind, "event": event},
         separators=(",", ":"),
