@@ -31,10 +31,8 @@ TYPE_PREFIX = "ticket:type:"
 CANCEL_WORDS = frozenset({"cancel", "cancelar", "cancela", "cancel ticket", "cancelar ticket"})
 
 
-def start(turn: Turn, flow: Flow | None = None) -> None:
-    """The `create_ticket` action: the flow's own messages, then the first question."""
-    for step in flow.messages if flow else ():
-        turn.send(*replies.text_messages(turn.text(step.text)))
+def start(turn: Turn, _flow: Flow | None = None) -> None:
+    """The `create_ticket` action (bot.conversation sends the flow's own messages first)."""
     turn.set_state(**{STATE: {"step": "title"}}, greeted=True)
     turn.send(*replies.text_messages(t("ask_title", turn.locale, max=TITLE_MAX)))
 
