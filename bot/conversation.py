@@ -86,6 +86,8 @@ def run_flow(turn: Turn, flow: Flow) -> None:
         turn.set_state(flow=flow.id, greeted=True)
         return
     handler = extensions.action_handlers().get(flow.action)
+    if handler is not None and flow.messages:  # the admin's words first, then the action
+        turn.send(*replies.flow_messages(turn.flows, flow, turn.locale, follow_ups=False))
     if handler is None:
         log.error("flow %s uses action %s, which this build does not provide", flow.id,
                   flow.action)

@@ -65,14 +65,15 @@ def menu_messages(flows: Flows, locale: str, intro: str | None = None) -> list[M
     return text_messages(text, menu_options(flows, locale))
 
 
-def flow_messages(flows: Flows, flow: Flow, locale: str) -> list[Message]:
+def flow_messages(flows: Flows, flow: Flow, locale: str, *,
+                  follow_ups: bool = True) -> list[Message]:
     """A keyword flow's messages; its follow-ups (or the menu) as quick replies."""
     messages: list[Message] = []
     for step in flow.messages:
         messages.extend(_step_messages(flows, step, locale))
-    follow_ups = menu_options(flows, locale, flow.quick_replies or None)
-    if messages:
-        messages[-1]["quick_replies"] = _quick_replies(follow_ups)
+    if messages and follow_ups:
+        options = menu_options(flows, locale, flow.quick_replies or None)
+        messages[-1]["quick_replies"] = _quick_replies(options)
     return messages
 
 
