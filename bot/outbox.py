@@ -184,5 +184,6 @@ def _transcript_line(customer: Customer, row: Outbox, result: str | None) -> Mes
     quick = [q.get("title") for q in message.get("quick_replies", [])]
     payload = " | ".join(str(q) for q in quick)[:1000] or None
     assert customer.id is not None
-    return Message(customer_id=customer.id, direction="out", author="bot", kind="text",
+    author = str(row.body.get("author", "bot"))  # tickets deliver agents' replies too
+    return Message(customer_id=customer.id, direction="out", author=author, kind="text",
                    text=text, payload=payload, mid=result)

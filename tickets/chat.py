@@ -68,7 +68,7 @@ def deliver_reply(turn: Turn, *, now: datetime | None = None) -> None:
             messages = reply_messages(turn.locale, ticket, reply)
             for i, message in enumerate(messages, start=1):
                 then = {"then": REPLY_SENT} if i == len(messages) else {}
-                turn.call("send", message=message, **send_options(delivery), **then)
+                turn.call("send", message=message, author="agent", **send_options(delivery), **then)
         reply.messenger, reply.delivered_in = delivery.value, key
         session.add(reply)
     log.info("ticket %s reply %s: %s", ticket.id, reply.id, delivery.value)
