@@ -36,12 +36,15 @@ def parse_args() -> argparse.Namespace:
 def sender(graph_url: str, redis_url: str, rate: int | None, calls: int, threads: int
            ) -> list[tuple[float, bool]]:
     """One process: `threads` threads make `calls` Send API calls; (time, accepted) each."""
+    import logging
+
     from redis import Redis
 
     from core.throttle import SendThrottle
     from messenger.errors import GraphError
     from messenger.graph import GraphClient
 
+    logging.getLogger("messenger.graph").setLevel(logging.ERROR)  # refusals are counted instead
     graph = GraphClient(access_token=ACCESS_TOKEN, app_secret=APP_SECRET, api_url=graph_url,
                         max_attempts=1, pool_size=threads)
     throttle = SendThrottle(Redis.from_url(redis_url), rate) if rate else None
