@@ -22,6 +22,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bench.e2e_report import Outcome, print_processes, print_row, print_table
 from bench.load import StandinControl, bodies, post_all, sequence
 from bench.peers.naive import MENU
 from bench.procs import (
@@ -32,32 +33,12 @@ from bench.procs import (
     only_python,
     process_tree,
     redis_server,
-    rss_bytes,
     wait_for_http,
 )
 from bench.run_state import Database, MemoryWatch, max_per_second
 from bench.signed import ACCESS_TOKEN, APP_ID, APP_SECRET, PAGE_ID, psid
 
 REFERENCE = psid(999_999)  # types the run's words one at a time
-
-
-@dataclass
-class Outcome:
-    design: str
-    workers: int
-    latency_ms: int
-    send_rate: str
-    events: int
-    seconds: float
-    events_per_s: float
-    ack_p50_ms: float
-    ack_p99_ms: float
-    cpu_ms_per_event: float
-    peak_rss_mb: float
-    peak_pss_mb: float
-    customers_in_order: str
-    refused_sends: int
-    max_sends_per_s: int
 
 
 def parse_args() -> argparse.Namespace:
@@ -140,8 +121,8 @@ def run(work: Path, args: argparse.Namespace, design: str, workers: int, latency
         else:  # the peer answers each message with what it said
             reference = control.sent_texts(REFERENCE) + [_peer_reply(w) for w in sequence(per_customer)]
         db.mark_run_start()
-        return measure(args, label, design, workers, latency, rate, control, db, web.url,
-                       services, customers, per_customer, reference)
+        return measure(args, Stage(label, design, workers, latency, rate, control, db, web.url,
+                                   services, customers, per_customer, reference))
 
 
 def _peer_reply(word: str) -> str:
@@ -195,46 +176,50 @@ def calibrate(control: StandinControl, db: Database, web_url: str, per_customer:
     return control.sent_texts(REFERENCE)
 
 
-def measure(args: argparse.Namespace, label: str, design: str, workers: int, latency: int,
-            rate: int | None, control: StandinControl, db: Database, web_url: str,
-            services: list[Started], customers: list[str], per_customer: int,
-            reference: list[str]) -> Outcome:
-    pids = [pid for s in services for pid in only_python(process_tree(s.pid))]
-    events = bodies(customers, per_customer, tag=label)
-    cpu_before, memory = cpu_seconds(pids), MemoryWatch(services)
+@dataclass
+class Stage:
+    """A run whose processes are up, its customers known and its reference taken."""
+
+    label: str
+    design: str
+    workers: int
+    latency: int
+    rate: int | None
+    control: StandinControl
+    db: Database
+    web_url: str
+    services: list[Started]
+    customers: list[str]
+    per_customer: int
+    reference: list[str]
+
+
+def measure(args: argparse.Namespace, st: Stage) -> Outcome:
+    pids = [pid for s in st.services for pid in only_python(process_tree(s.pid))]
+    events = bodies(st.customers, st.per_customer, tag=st.label)
+    cpu_before, memory = cpu_seconds(pids), MemoryWatch(st.services)
     per_pid_before = {pid: cpu_seconds([pid]) for pid in pids}
-    spy = _profile(args, label, services) if design == "desk" and args.profile else None
+    spy = _profile(args, st.label, st.services) if st.design == "desk" and args.profile else None
     started = time.monotonic()
-    posted = post_all(web_url + "/webhook", events, args.connections)
-    if design == "desk":
-        db.wait_handled(db.handled_at_start + len(events), timeout=900)
+    posted = post_all(st.web_url + "/webhook", events, args.connections)
+    if st.design == "desk":
+        st.db.wait_handled(st.db.handled_at_start + len(events), timeout=900)
     seconds = time.monotonic() - started
-    pids = [pid for s in services for pid in only_python(process_tree(s.pid))]
+    pids = [pid for s in st.services for pid in only_python(process_tree(s.pid))]
     cpu = cpu_seconds(pids) - cpu_before
     print_processes(pids, per_pid_before)
     peak_rss, peak_pss = memory.stop()
     if spy is not None:
         spy.wait(timeout=60)
-    order_ok = sum(control.sent_texts(c) == reference for c in customers)
-    statuses = control.call_statuses()
+    in_order = sum(st.control.sent_texts(c) == st.reference for c in st.customers)
+    statuses = st.control.call_statuses()
     return Outcome(
-        design, workers, latency, str(rate or "default"), len(events), round(seconds, 2),
-        round(len(events) / seconds, 1), round(posted.median * 1000, 1),
+        st.design, st.workers, st.latency, str(st.rate or "default"), len(events),
+        round(seconds, 2), round(len(events) / seconds, 1), round(posted.median * 1000, 1),
         round(posted.percentile(0.99) * 1000, 1), round(1000 * cpu / len(events), 3),
-        round(peak_rss / 2**20), round(peak_pss / 2**20), f"{order_ok}/{len(customers)}",
+        round(peak_rss / 2**20), round(peak_pss / 2**20), f"{in_order}/{len(st.customers)}",
         sum(n for status, n in statuses.items() if status != 200) + len(posted.failures),
-        max_per_second(db.sent_times()) if design == "desk" else 0)
-
-
-def print_processes(pids: list[int], before: dict[int, float]) -> None:
-    """Each process's CPU during the run and its RSS now."""
-    for pid in pids:
-        try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        print(f"  pid {pid:7d} CPU {cpu_seconds([pid]) - before.get(pid, 0.0):6.2f} s  "
-              f"RSS {rss_bytes([pid]) / 2**20:5.0f} MB  {command[:90]}", flush=True)
+        max_per_second(st.db.sent_times()) if st.design == "desk" else 0)
 
 
 def _profile(args: argparse.Namespace, label: str, services: list[Started]):  # type: ignore[no-untyped-def]
@@ -247,25 +232,6 @@ def _profile(args: argparse.Namespace, label: str, services: list[Started]):  # 
             "--nonblocking", "--gil", "--rate", "200", "--duration", "20", "--format", "raw",
             "--output", str(args.profile / f"{label}.txt")]
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-HEADER = (f"{'design':7s} {'K':>2s} {'lat':>5s} {'send cap':>9s} {'events':>6s} {'s':>7s} "
-          f"{'events/s':>8s} {'ack p50':>8s} {'ack p99':>8s} {'CPU ms/ev':>9s} {'RSS MB':>6s} "
-          f"{'PSS MB':>6s} {'in order':>9s} {'refused':>7s} {'max/s':>6s}")
-
-
-def print_row(o: Outcome) -> None:
-    print(f"{o.design:7s} {o.workers:2d} {o.latency_ms:3d}ms {o.send_rate:>9s} {o.events:6d} "
-          f"{o.seconds:7.1f} {o.events_per_s:8.1f} {o.ack_p50_ms:8.1f} {o.ack_p99_ms:8.1f} "
-          f"{o.cpu_ms_per_event:9.3f} {o.peak_rss_mb:6.0f} {o.peak_pss_mb:6.0f} "
-          f"{o.customers_in_order:>9s} {o.refused_sends:7d} {o.max_sends_per_s:6d}", flush=True)
-
-
-def print_table(outcomes: list[Outcome]) -> None:
-    print("\n" + HEADER)
-    for outcome in outcomes:
-        print_row(outcome)
-    print(f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
