@@ -10,6 +10,7 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,6 @@ from bot.models import HandledEvent, Outbox
 from config.settings import as_environ
 from messenger.standin import Standin
 from tests.conftest import make_settings
-from tests.e2e.test_core_journey import _first_replies, _settled
 from tests.support import payloads as p
 from tests.support.servers import free_port, wait_until
 from tests.support.service import Service
@@ -74,6 +74,24 @@ def _healthy(url: str, process: subprocess.Popen[bytes]) -> bool:
         return False
 
 
+def answers(bodies: list[dict]) -> list[str]:
+    """The first text of each answer: a message carrying quick replies ends one."""
+    turns, first = [], None
+    for body in bodies:
+        message = body["message"]
+        first = first or message.get("text") or message["attachment"]["payload"]["text"]
+        if message.get("quick_replies"):
+            turns.append(first)
+            first = None
+    return turns
+
+
+def settled(fake: Standin, psid: str) -> bool:
+    before = len(fake.sent(psid))
+    time.sleep(0.3)
+    return len(fake.sent(psid)) == before
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
@@ -109,10 +127,10 @@ def test_two_web_processes_and_two_workers_answer_each_customer_once_in_order(
                     assert answer.status_code == 200
         expected = None
         for psid in customers:
-            wait_until(lambda psid=psid: len(_first_replies(fake.sent(psid))) >= 1 + len(KEYWORDS),
+            wait_until(lambda psid=psid: len(answers(fake.sent(psid))) >= 1 + len(KEYWORDS),
                        timeout=40)
-            wait_until(lambda psid=psid: _settled(fake, psid), timeout=20)
-            replies = _first_replies(fake.sent(psid))
+            wait_until(lambda psid=psid: settled(fake, psid), timeout=20)
+            replies = answers(fake.sent(psid))
             assert len(replies) == 1 + len(KEYWORDS), psid  # the greeting, then one per keyword
             expected = expected or replies
             assert replies == expected, psid  # same order as typed, for every customer
