@@ -26,6 +26,7 @@ from bench.e2e_report import Outcome, print_processes, print_row, print_table
 from bench.load import StandinControl, bodies, post_all, sequence
 from bench.peers.naive import MENU
 from bench.procs import (
+    ROOT,
     Processes,
     bench_environ,
     cpu_seconds,
@@ -54,6 +55,8 @@ def parse_args() -> argparse.Namespace:
                         help="only the throttle run: 0 ms, stand-in enforcing 300/s, K=4, with the "
                              "throttle at its default and lifted")
     parser.add_argument("--profile", type=Path, help="py-spy the workers of each desk run into DIR")
+    parser.add_argument("--procfile", type=Path, default=ROOT / "Procfile",
+                        help="take the web and worker lines from another Procfile (to compare)")
     parser.add_argument("--json", type=Path, help="append each outcome as a JSON line")
     parser.add_argument("--plot", type=Path, help="PNG of events/s against K")
     return parser.parse_args()
@@ -109,8 +112,9 @@ def run(work: Path, args: argparse.Namespace, design: str, workers: int, latency
                             MESSENGER_PAGE_ACCESS_TOKEN=ACCESS_TOKEN, MESSENGER_APP_ID=APP_ID)
         if rate:
             env["SEND_RATE_PER_PAGE"] = str(rate)
-        web = start_web(procs, env, design)
-        services = [web] + ([start_workers(procs, env, workers)] if design == "desk" else [])
+        web = start_web(procs, env, design, args.procfile)
+        services = [web] + ([start_workers(procs, env, workers, args.procfile)]
+                            if design == "desk" else [])
         control.configure(webhook_url=web.url + "/webhook")
         control.add_users([*customers, REFERENCE])
         for customer in [*customers, REFERENCE]:  # opens the 24-hour window, as a customer would
@@ -147,11 +151,11 @@ def start_standin(procs: Processes, latency: int, limit: int | None) -> StandinC
     return StandinControl(base)
 
 
-def start_web(procs: Processes, env: dict[str, str], design: str) -> Started:
+def start_web(procs: Processes, env: dict[str, str], design: str, procfile: Path) -> Started:
     port = free_port()
     env = {**env, "PORT": str(port)}
     if design == "desk":
-        process = procs.procfile("web", "web", env)
+        process = procs.procfile("web", "web", env, procfile=procfile)
         wait_for_http(f"http://127.0.0.1:{port}/healthz", expect='"redis"')
     else:  # the tutorial's deployment: gunicorn's default sync workers, four of them
         argv = ["gunicorn", "--workers", "4", "--bind", f"127.0.0.1:{port}", "bench.peers.naive:app"]
@@ -160,8 +164,8 @@ def start_web(procs: Processes, env: dict[str, str], design: str) -> Started:
     return Started(f"http://127.0.0.1:{port}", process.pid)
 
 
-def start_workers(procs: Processes, env: dict[str, str], workers: int) -> Started:
-    process = procs.procfile("worker", "worker", env,
+def start_workers(procs: Processes, env: dict[str, str], workers: int, procfile: Path) -> Started:
+    process = procs.procfile("worker", "worker", env, procfile=procfile,
                              replace=("--num-workers 2", f"--num-workers {workers}"))
     return Started("", process.pid)
 

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.procs import cpu_seconds, rss_bytes
+from bench.procs import cpu_seconds, pss_bytes, rss_bytes
 
 
 @dataclass
@@ -29,14 +29,15 @@ class Outcome:
 
 
 def print_processes(pids: list[int], before: dict[int, float]) -> None:
-    """Each process's CPU during the run and its RSS now."""
+    """Each process's CPU during the run, and its RSS and PSS now."""
     for pid in pids:
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
         print(f"  pid {pid:7d} CPU {cpu_seconds([pid]) - before.get(pid, 0.0):6.2f} s  "
-              f"RSS {rss_bytes([pid]) / 2**20:5.0f} MB  {command[:90]}", flush=True)
+              f"RSS {rss_bytes([pid]) / 2**20:5.0f} MB  PSS {pss_bytes([pid]) / 2**20:5.0f} MB  "
+              f"{command[:80]}", flush=True)
 
 
 HEADER = (f"{'design':7s} {'K':>2s} {'lat':>5s} {'send cap':>9s} {'events':>6s} {'s':>7s} "
