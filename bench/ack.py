@@ -57,8 +57,8 @@ class Result:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.ack", description=__doc__.split("\n\n")[0])
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
-    parser.add_argument("--rounds", type=int, default=3, help="bare/webhook pairs; medians are reported")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per measured run")
+    parser.add_argument("--rounds", type=int, default=5, help="bare/webhook pairs; medians are reported")
     parser.add_argument("--customers", type=int, default=1000)
     parser.add_argument("--procfile", type=Path, default=ROOT / "Procfile",
                         help="read the web line from another Procfile (to compare settings)")
