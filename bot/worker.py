@@ -24,6 +24,11 @@ class DeskWorker(SimpleWorker):
         kwargs["maintenance_interval"] = MAINTENANCE_SECONDS
         super().__init__(*args, **kwargs)
 
+    @property
+    def dequeue_timeout(self) -> int:
+        """Wake from an idle wait at each maintenance tick (RQ waits ~7 min)."""
+        return MAINTENANCE_SECONDS
+
     def bootstrap(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().bootstrap(*args, **kwargs)
         recover()

@@ -90,7 +90,7 @@ class Mailbox:
         self._release(args=[customer, now_ms(), delay_ms])
 
     def retire(self, consumer_id: int) -> tuple[int | None, int | None]:
-        """A drain job ends: (successor reservation, earliest retry time in ms)."""
+        """A drain job ends: (successor reservation, time in ms to check again)."""
         t = self.timing
         successor, due = self._retire(
             args=[consumer_id, now_ms(), t.consumer_ttl_ms, t.max_consumers])

@@ -86,19 +86,30 @@ return 1
 """
 
 # ARGV: consumer_id, now_ms, consumer_ttl_ms, max_consumers. A drain job ends:
-# returns {successor reservation or false, earliest delayed retry ms or false}.
+# returns {successor reservation or false, time (ms) of a check or false}. With
+# no successor, a check is due when the first retry falls due or the first
+# lease runs out (its consumer may have died); `sd:check` keeps one pending.
 RETIRE = _SCHEDULE + """
 local cid, now, ttl, max = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 redis.call('ZREM', 'sd:consumers', cid)
 local pending = redis.call('LLEN', 'sd:ready') > 0
   or #redis.call('ZRANGEBYSCORE', 'sd:inflight', '-inf', now, 'LIMIT', 0, 1) > 0
   or #redis.call('ZRANGEBYSCORE', 'sd:delayed', '-inf', now, 'LIMIT', 0, 1) > 0
-local successor = false
-if pending then successor = reserve(now, ttl, max) end
-local first = redis.call('ZRANGE', 'sd:delayed', 0, 0, 'WITHSCORES')
-local due = false
-if #first > 0 then due = first[2] end
-return {successor, due}
+if pending then
+  local successor = reserve(now, ttl, max)
+  if successor then return {successor, false} end
+end
+local at = false
+for _, key in ipairs({'sd:delayed', 'sd:inflight'}) do
+  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if #first > 0 and (not at or tonumber(first[2]) < at) then at = tonumber(first[2]) end
+end
+if not at then return {false, false} end
+if at < now then at = now end
+local scheduled = tonumber(redis.call('GET', 'sd:check') or '0')
+if scheduled > now and scheduled <= at then return {false, false} end
+redis.call('SET', 'sd:check', at, 'PX', at - now + 60000)
+return {false, at}
 """
 
 # ARGV: lease deadline ms, consumer id, consumer deadline ms, customers...

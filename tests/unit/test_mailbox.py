@@ -7,7 +7,7 @@ import time
 
 from redis import Redis
 
-from core.mailbox import Mailbox, Timing
+from core.mailbox import Mailbox, Timing, now_ms
 from messenger.events import parse_payload
 from tests.support import payloads as p
 
@@ -99,3 +99,13 @@ def test_dead_letters_keep_the_event_and_reason(redis: Redis) -> None:
     item = box.peek(box.claim(1))  # type: ignore[arg-type]
     box.dead_letter(item, "ValueError: boom")  # type: ignore[arg-type]
     assert box.backlog()["dead"] == 1 and box.peek(item.customer) is None  # type: ignore[union-attr]
+
+
+def test_a_retiring_drain_schedules_one_check_for_a_lease_held_elsewhere(redis: Redis) -> None:
+    box = Mailbox(redis, Timing(lease_ms=5000, max_consumers=1))
+    box.ingest(incoming(p.text("4", "hi")))
+    assert box.claim(1) is not None  # consumer 1 holds customer 4 (and may die)
+    successor, check_at = box.retire(2)
+    assert successor is None and check_at is not None
+    assert 4000 <= check_at - now_ms() <= 5000  # when the lease would run out
+    assert box.retire(3) == (None, None)  # one pending check is enough
