@@ -15,7 +15,7 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
     """An engine sized for the drain threads; SQLite gets WAL and a busy timeout."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        # No pre-ping: it costs a round trip and ~90 µs of CPU on every checkout, ~6 per
+        # No pre-ping: it costs a round trip and ~90 µs of CPU on every checkout, ~4 per
         # event (docs/PERFORMANCE.md). After a server restart the first statement
         # on a stale connection fails, SQLAlchemy recycles the whole pool, and the event
         # is retried like any OperationalError. Recycling hourly stays under idle timeouts.
