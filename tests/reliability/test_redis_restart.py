@@ -80,6 +80,17 @@ def texts(fake: Standin, psid: str) -> list[str]:
             for b in fake.sent(psid)]
 
 
+def customer_post(fake: Standin, psid: str, words: str) -> dict[str, Any]:
+    """The stand-in's POST of this customer message (echoes of earlier sends interleave)."""
+    for payload in reversed(fake.webhooks):
+        for entry in payload["entry"]:
+            for event in entry.get("messaging", []) + entry.get("standby", []):
+                message = event.get("message", {})
+                if event["sender"]["id"] == psid and message.get("text") == words:
+                    return payload
+    raise AssertionError(f"no POST of {words!r} from {psid}")
+
+
 def redeliver(url: str, payload: dict[str, Any]) -> int:
     body, headers = p.signed(payload)
     return requests.post(url, data=body, headers=headers, timeout=5).status_code
@@ -111,7 +122,7 @@ def test_redis_restart_loses_nothing_acknowledged_and_answers_each_event_once(
             with pytest.raises(WebhookDeliveryError) as error:
                 fake.customer_says(psid, "hours")
             assert error.value.status == 503  # so Meta redelivers
-            refused.append(fake.webhooks[-1])
+            refused.append(customer_post(fake, psid, "hours"))
         health = requests.get(base + "/healthz", timeout=5)
         assert health.status_code == 503 and health.json()["redis"].startswith("down")
         time.sleep(OUTAGE_SECONDS)  # longer than redis-py's own reconnect retries
