@@ -53,7 +53,7 @@ class GraphClient(Bot):
         self._http = GraphTransport(
             base_url=self.graph_url,
             auth_params=self.auth_args,  # pymessenger computes appsecret_proof once
-            session=session or pooled_session(pool_size),
+            session=session or pooled_session(pool_size, self.graph_url),
             timeout=timeout,
             max_attempts=max_attempts,
             backoff=backoff,

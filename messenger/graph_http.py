@@ -39,8 +39,14 @@ _TRANSIENT_NETWORK = (
 )
 
 
-def pooled_session(pool_size: int) -> requests.Session:
+def pooled_session(pool_size: int, url: str = "") -> requests.Session:
     session = requests.Session()
+    # Proxy settings for the Graph host are read from the environment once, here
+    # (NO_PROXY honoured): with trust_env, requests scans the whole environment
+    # on every call (~2 ms of CPU each).
+    if url:
+        session.proxies.update(requests.utils.get_environ_proxies(url))
+    session.trust_env = False
     adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
