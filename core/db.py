@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,10 +33,26 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _use_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _use_wal(cursor) -> None:  # type: ignore[no-untyped-def]
+    """WAL is a property of the file: set once. Switching needs an exclusive lock
+    and SQLite answers "locked" at once (no busy wait) when processes starting
+    together race for it, so retry until one of them has set it."""
+    for attempt in range(50):
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+            return
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == 49:
+                raise
+            time.sleep(0.05 + random.random() * 0.05)
 
 
 # Any fixed number: the PostgreSQL advisory lock that serialises create_schema.
