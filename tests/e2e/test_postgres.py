@@ -3,11 +3,6 @@ on the machine (DESK_TEST_POSTGRES_URL), in a database of their own."""
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
-
-import psycopg
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -18,22 +13,6 @@ from tests.e2e.conftest import StartService
 from tests.support.servers import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
-SERVER = os.environ.get("DESK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    name = f"desk_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(SERVER, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL at {SERVER}: {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base = SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    yield f"{base}/{name}"
-    with psycopg.connect(SERVER, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_a_conversation_on_postgresql_is_stored_once(

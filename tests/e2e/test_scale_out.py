@@ -11,11 +11,8 @@ import shlex
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 import requests
 from sqlalchemy import func
@@ -30,24 +27,8 @@ from tests.support.servers import free_port, wait_until
 from tests.support.service import Service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
-SERVER = os.environ.get("DESK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = ["billing", "technical", "hours", "refunds", "invoices", "account"]
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    name = f"desk_scale_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(SERVER, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"scale-out needs PostgreSQL, none reachable at {SERVER}: {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base = SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    yield f"{base}/{name}"
-    with psycopg.connect(SERVER, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def start_web_process(environ: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
