@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -20,6 +18,7 @@ from messenger.standin import Standin, serve_standin
 from tests.e2e.conftest import StartService
 from tests.support import payloads as p
 from tests.support.servers import free_port, wait_until
+from tests.support.smtp import CapturedMail
 
 pytestmark = pytest.mark.e2e
 INBOUND = "inbound-e2e-token-4417"
@@ -37,15 +36,7 @@ class Clock:
         return time.time() - self.offset
 
 
-class Mailbox:
-    """aiosmtpd handler: every message the relay accepted."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
-        return "250 Message accepted for delivery"
+Mailbox = CapturedMail
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ relay is back a retry sends the email exactly once."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -20,17 +18,11 @@ from core import runtime
 from core.db import session_scope
 from tests.conftest import make_settings
 from tests.support.servers import free_port
+from tests.support.smtp import CapturedMail
 from tickets import jobs, service
 from tickets.types import ticket_types
 
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
-        return "250 Message accepted for delivery"
+Inbox = CapturedMail
 
 
 @pytest.fixture

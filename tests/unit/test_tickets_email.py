@@ -5,8 +5,6 @@ SMTP server (aiosmtpd) on loopback."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -17,6 +15,7 @@ from bot.models import Customer
 from core.db import session_scope
 from core.runtime import Runtime
 from tests.support.servers import free_port
+from tests.support.smtp import CapturedMail
 from tickets import jobs, mailer, service
 from tickets.compose import compose
 from tickets.errors import MailDeliveryError, UnparsableEmail
@@ -25,14 +24,7 @@ from tickets.models import OutboundMail, Ticket
 from tickets.quotes import strip_reply
 from tickets.types import ticket_types
 
-
-class Capture:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
-        return "250 Message accepted for delivery"
+Capture = CapturedMail
 
 
 @pytest.fixture
