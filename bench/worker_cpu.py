@@ -65,11 +65,11 @@ class Layers:
 
 
 def instrument(rt: Runtime, layers: Layers, counts: Counter[str]) -> None:
-    import bot.processing
+    import bot.decisions
     import core.throttle
 
     rt.graph._http.request = layers.wrap("Graph HTTP", rt.graph._http.request)  # type: ignore[method-assign]
-    bot.processing.handle_turn = layers.wrap("deciding the turn", bot.processing.handle_turn)
+    bot.decisions.handle_turn = layers.wrap("deciding the turn", bot.decisions.handle_turn)
     core.throttle.SendThrottle.wait = layers.wrap("throttle", core.throttle.SendThrottle.wait)  # type: ignore[method-assign]
     Session.commit = layers.wrap("ORM flush + commit", Session.commit)  # type: ignore[method-assign]
     Session.execute = layers.wrap("ORM execute", Session.execute)  # type: ignore[method-assign]

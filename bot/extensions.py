@@ -10,11 +10,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.flows.schema import Flow
+from bot.models import Customer
 from bot.turn import Turn
+from core.mailbox import Queued
 
 if TYPE_CHECKING:
     from bot.outbox import CallOutcome
 
+BatchGuard = Callable[[Customer, Queued], bool]  # False: decide this event in a run of its own
 TurnHook = Callable[[Turn], bool]  # True: the event is handled, stop there
 ActionHandler = Callable[[Turn, Flow | None], None]
 PayloadHandler = Callable[[Turn, str], bool]  # keyed by the payload's prefix
@@ -27,6 +30,13 @@ def turn_hooks() -> list[TurnHook]:
     from tickets.chat import turn_hook as tickets_hook
 
     return [handoff_hook, tickets_hook]  # handoff first: tickets never speak over a person
+
+
+def batch_guards() -> list[BatchGuard]:
+    """Asked before an event joins a run decided in one transaction (`bot.decisions`)."""
+    from tickets.chat import joins_batch
+
+    return [joins_batch]
 
 
 def action_handlers() -> dict[str, ActionHandler]:

@@ -1,9 +1,10 @@
 """Making the Graph API calls a turn decided, once each.
 
-Each outbox row is marked sent (with Meta's message id) right after its call
-succeeds, so a re-run after a crash or a retry skips what already went out.
-Permanent refusals are recorded on the row and never retried; transient
-failures raise so the customer's mailbox retries later, in order.
+Each call's outcome (Meta's message id, or a refusal) is journaled in Redis
+the moment Meta answers and written to its outbox row with the rest of the
+run's in one transaction, so a re-run after a crash or a retry skips what
+already went out. Permanent refusals are recorded and never retried;
+transient failures raise so the customer's mailbox retries later, in order.
 
 Follow-ups: a call whose body names one under `FOLLOW_UP` ("then") has its
 result handed to that follow-up (`bot.extensions.call_follow_ups`) as a small
@@ -16,15 +17,17 @@ the `OWNED_ELSEWHERE` follow-up instead.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, func, update
+from sqlmodel import Session, col, select
 
 from bot import extensions
+from bot.decisions import FOLLOW_UP, Call, Decision
 from bot.models import Customer, Message, Outbox, utcnow
 from bot.turn import Turn
 from core.db import session_scope
@@ -32,12 +35,12 @@ from core.mailbox import Queued
 from core.runtime import Runtime
 from core.throttle import send_throttle
 from messenger.errors import GraphError, ThreadOwnedByOtherApp
+from messenger.send_api import METADATA_LIMIT
 
 log = logging.getLogger(__name__)
 
 HANDOVER_CALLS = ("pass_thread_control", "take_thread_control", "request_thread_control",
                   "release_thread_control")
-FOLLOW_UP = "then"  # body key: the follow-up that decides what the call's result means
 OWNED_ELSEWHERE = "owned_elsewhere"  # the follow-up of any call refused with 10/2018300
 FOLLOW_UP_KIND = "call_result"  # the kind of a follow-up's turn
 
@@ -55,79 +58,163 @@ class CallOutcome:
         return self.error is None
 
 
-def deliver_pending(rt: Runtime, customer: Customer, event_key: str) -> None:
-    rows = _pending(rt, event_key)
-    while rows:
-        row = rows.pop(0)
+def deliver(rt: Runtime, customer: Customer, decisions: list[Decision]) -> tuple[int, GraphError | None]:
+    """Make the decided events' calls, in order. Returns how many events are fully
+    delivered and, if one stopped the run, the retryable error to retry it after."""
+    assert customer.id is not None
+    ledger = Ledger(rt, customer)
+    stored = ledger.pending([d.key for d in decisions if d.calls is None])
+    finished = 0
+    try:
+        for decision in decisions:
+            calls = decision.calls if decision.calls is not None else stored.get(decision.key, [])
+            _deliver_event(rt, customer, decision.key, calls, ledger)
+            finished += 1
+    except GraphError as exc:
+        if not exc.retryable:
+            raise
+        return finished, exc
+    finally:
+        ledger.write()
+    return finished, None
+
+
+def _deliver_event(rt: Runtime, customer: Customer, event_key: str, calls: list[Call],
+                   ledger: Ledger) -> None:
+    calls = list(calls)
+    while calls:
+        call = calls.pop(0)
         try:
-            outcome = CallOutcome(row.kind, result=_execute(rt, customer, row))
+            outcome = CallOutcome(call.kind, result=_execute(rt, customer, call))
         except GraphError as exc:
             if exc.retryable:
                 raise
-            log.warning("customer %s: %s refused, not retried: %s", customer.id, row.kind, exc)
-            outcome = CallOutcome(row.kind, error=exc)
-        if _finish(rt, customer, row, outcome):
-            rows = _pending(rt, event_key)
+            log.warning("customer %s: %s refused, not retried: %s", customer.id, call.kind, exc)
+            outcome = CallOutcome(call.kind, error=exc)
+        if call.plain and not isinstance(outcome.error, ThreadOwnedByOtherApp):
+            ledger.note(call, outcome)
+            continue
+        ledger.write()  # a follow-up reads and changes rows: everything before it is written
+        if _finish(rt, customer, call, outcome):
+            calls = ledger.pending([event_key]).get(event_key, [])
 
 
-def _pending(rt: Runtime, event_key: str) -> list[Outbox]:
-    with Session(rt.engine) as session:
-        return list(session.exec(
-            select(Outbox)
-            .where(Outbox.event_key == event_key, Outbox.status == "pending")
-            .order_by(Outbox.seq)  # type: ignore[arg-type]
-        ).all())
+class Ledger:
+    """What the run's calls came to. Each outcome is journaled in Redis the moment Meta
+    answers (one round trip), so a crash never repeats a call; the database learns
+    them in one transaction per run (`write`), after which the journal is dropped."""
+
+    def __init__(self, rt: Runtime, customer: Customer) -> None:
+        self.rt = rt
+        self.customer = customer
+        self.customer_key = f"{customer.page_id}:{customer.psid}"
+        self.outcomes: list[tuple[Call, str, str | None, str | None]] = []
+        self._made: dict[str, str] | None = None  # the journal, read once when needed
+
+    def pending(self, event_keys: list[str]) -> dict[str, list[Call]]:
+        """Calls still owed by events decided earlier. Calls the journal says were made (a
+        crash before `write`), of these events or any other, are recorded, not made again."""
+        if not event_keys:
+            return {}
+        if self._made is None:
+            self._made = self.rt.mailbox.journaled(self.customer_key)
+        made = self._made
+        keys = set(event_keys) | {call_key.rsplit("#", 1)[0] for call_key in made}
+        with Session(self.rt.engine) as session:
+            rows = session.exec(
+                select(Outbox)
+                .where(col(Outbox.event_key).in_(keys), Outbox.status == "pending")
+                .order_by(Outbox.event_key, Outbox.seq)  # type: ignore[arg-type]
+            ).all()
+        owed: dict[str, list[Call]] = {}
+        for row in rows:
+            call = Call(row.event_key, row.seq, row.kind, row.body)
+            if call.key in made:
+                status, result, error = json.loads(made.pop(call.key))
+                self.outcomes.append((call, status, result, error))
+            elif row.event_key in event_keys:
+                owed.setdefault(row.event_key, []).append(call)
+        return owed
+
+    def note(self, call: Call, outcome: CallOutcome) -> None:
+        status = "sent" if outcome.ok else "failed"
+        error = str(outcome.error)[:500] if outcome.error else None
+        self.outcomes.append((call, status, outcome.result, error))  # written even if Redis fails
+        self.rt.mailbox.journal(self.customer_key, call.key,
+                                json.dumps([status, outcome.result, error]))
+
+    def write(self) -> None:
+        if not self.outcomes:
+            return
+        outcomes, self.outcomes = self.outcomes, []
+        table, now = Outbox.__table__, utcnow()  # type: ignore[attr-defined]
+        lines = [line for call, status, result, _ in outcomes if status == "sent"
+                 and (line := _transcript_line(self.customer, call, result)) is not None]
+        with session_scope(self.rt.engine) as session:
+            connection = session.connection()
+            connection.execute(
+                update(table)
+                .where(table.c.event_key == bindparam("b_key"), table.c.seq == bindparam("b_seq"),
+                       table.c.status == "pending")
+                .values(status=bindparam("b_status"), result=bindparam("b_result"),
+                        error=bindparam("b_error"), done_at=now),
+                [{"b_key": call.event_key, "b_seq": call.seq, "b_status": status,
+                  "b_result": result, "b_error": error} for call, status, result, error in outcomes])
+            if lines:
+                connection.execute(Message.__table__.insert(), lines)  # type: ignore[attr-defined]
 
 
-def _execute(rt: Runtime, customer: Customer, row: Outbox) -> str | None:
-    executor = _EXECUTORS.get(row.kind)
+def _execute(rt: Runtime, customer: Customer, call: Call) -> str | None:
+    executor = _EXECUTORS.get(call.kind)
     if executor is None:
-        raise ValueError(f"unknown outbox call {row.kind!r}")
-    return executor(rt, customer, row)
+        raise ValueError(f"unknown outbox call {call.kind!r}")
+    return executor(rt, customer, call)
 
 
-def _send(rt: Runtime, customer: Customer, row: Outbox) -> str | None:
-    body = row.body
+def _send(rt: Runtime, customer: Customer, call: Call) -> str | None:
+    body = call.body
     send_throttle(rt.redis, rt.settings.send_rate_per_page).wait(customer.page_id)
     response = rt.graph.send_message(
         customer.psid, body["message"], messaging_type=body.get("messaging_type", "RESPONSE"),
-        tag=body.get("tag"), metadata=f"sd:{row.id}",
+        tag=body.get("tag"), metadata=f"sd:{call.key}"[:METADATA_LIMIT - 1],
     )
     return response.get("message_id")
 
 
-def _handover(kind: str) -> Callable[[Runtime, Customer, Outbox], str | None]:
-    def call(rt: Runtime, customer: Customer, row: Outbox) -> str | None:
-        body = {key: value for key, value in row.body.items() if key != FOLLOW_UP}
+def _handover(kind: str) -> Callable[[Runtime, Customer, Call], str | None]:
+    def make(rt: Runtime, customer: Customer, call: Call) -> str | None:
+        body = {key: value for key, value in call.body.items() if key != FOLLOW_UP}
         getattr(rt.graph, kind)(customer.psid, **body)
         return "success"
 
-    return call
+    return make
 
 
-def _thread_owner(rt: Runtime, customer: Customer, row: Outbox) -> str | None:
+def _thread_owner(rt: Runtime, customer: Customer, call: Call) -> str | None:
     """The owning app's id; "" when the thread is idle."""
     return rt.graph.thread_owner(customer.psid) or ""
 
 
-_EXECUTORS: dict[str, Callable[[Runtime, Customer, Outbox], str | None]] = {
+_EXECUTORS: dict[str, Callable[[Runtime, Customer, Call], str | None]] = {
     "send": _send,
     "thread_owner": _thread_owner,
     **{kind: _handover(kind) for kind in HANDOVER_CALLS},
 }
 
 
-def _finish(rt: Runtime, customer: Customer, row: Outbox, outcome: CallOutcome) -> bool:
+def _finish(rt: Runtime, customer: Customer, call: Call, outcome: CallOutcome) -> bool:
     """Mark the row done and run its follow-up, atomically; True if the pending calls changed."""
     owned_elsewhere = isinstance(outcome.error, ThreadOwnedByOtherApp)
-    follow_up = OWNED_ELSEWHERE if owned_elsewhere else row.body.get(FOLLOW_UP)
+    follow_up = OWNED_ELSEWHERE if owned_elsewhere else call.body.get(FOLLOW_UP)
     with session_scope(rt.engine) as session:
+        row = session.exec(select(Outbox).where(
+            Outbox.event_key == call.event_key, Outbox.seq == call.seq)).one()
         row.status = "sent" if outcome.ok else "failed"
         row.result, row.done_at = outcome.result, utcnow()
         row.error = str(outcome.error)[:500] if outcome.error else None
         session.add(row)
-        if outcome.ok and (line := _transcript_line(customer, row, outcome.result)) is not None:
-            session.add(line)
+        if outcome.ok and (line := _transcript_line(customer, call, outcome.result)) is not None:
+            session.add(Message(**line))
         if owned_elsewhere:
             log.info("customer %s: thread owned by another app; the rest of the turn is dropped",
                      customer.id)
@@ -175,15 +262,14 @@ def _follow_up_item(customer: Customer, row: Outbox, outcome: CallOutcome) -> Qu
                   FOLLOW_UP_KIND, event)
 
 
-def _transcript_line(customer: Customer, row: Outbox, result: str | None) -> Message | None:
-    if row.kind != "send":
+def _transcript_line(customer: Customer, call: Call, result: str | None) -> dict[str, Any] | None:
+    if call.kind != "send":
         return None
-    message: dict[str, Any] = row.body.get("message", {})
+    message: dict[str, Any] = call.body.get("message", {})
     text = message.get("text") or (
         message.get("attachment", {}).get("payload", {}).get("text"))
     quick = [q.get("title") for q in message.get("quick_replies", [])]
     payload = " | ".join(str(q) for q in quick)[:1000] or None
-    assert customer.id is not None
-    author = str(row.body.get("author", "bot"))  # tickets deliver agents' replies too
-    return Message(customer_id=customer.id, direction="out", author=author, kind="text",
-                   text=text, payload=payload, mid=result)
+    author = str(call.body.get("author", "bot"))  # tickets deliver agents' replies too
+    return {"customer_id": customer.id, "direction": "out", "author": author, "kind": "text",
+            "text": text, "payload": payload, "mid": result, "created_at": utcnow()}

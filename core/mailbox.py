@@ -109,18 +109,40 @@ class Mailbox:
 
     def peek(self, customer: str) -> Queued | None:
         """The customer's oldest waiting event, left in place until `done`."""
-        first = self.redis.zrange(f"sd:mb:{customer}", 0, 0)
-        if not first:
-            return None
-        member = _text(first[0])
-        data = json.loads(member.split("|", 1)[1])
-        return Queued(customer, member, data["channel"], data["kind"], data["event"])
+        first = self.peek_many(customer, 1)
+        return first[0] if first else None
+
+    def peek_many(self, customer: str, limit: int) -> list[Queued]:
+        """Up to `limit` of the customer's waiting events, oldest first, left in place."""
+        members = self.redis.zrange(f"sd:mb:{customer}", 0, limit - 1)
+        return [_queued(customer, _text(member)) for member in members]
 
     def done(self, item: Queued) -> None:
+        self.done_many([item])
+
+    def done_many(self, items: Sequence[Queued]) -> None:
+        """The events are fully handled: out of their mailbox, with their bookkeeping.
+
+        Their calls' outcomes are in the database by now, so the journal goes too."""
+        if not items:
+            return
+        customer = items[0].customer
         with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zrem(f"sd:mb:{item.customer}", item.member)
-            pipe.hdel(f"sd:att:{item.customer}", item.member[:15])
+            pipe.zrem(f"sd:mb:{customer}", *(item.member for item in items))
+            pipe.hdel(f"sd:att:{customer}", *(item.member[:15] for item in items))
+            pipe.delete(_journal(customer))
             pipe.execute()
+
+    def journal(self, customer: str, call: str, outcome: str) -> None:
+        """Note at once, in one round trip, that a call was made (see bot.outbox)."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(_journal(customer), call, outcome)
+            pipe.pexpire(_journal(customer), SEEN_TTL_SECONDS * 1000)
+            pipe.execute()
+
+    def journaled(self, customer: str) -> dict[str, str]:
+        """The calls noted by `journal` and not yet cleared by `done_many`."""
+        return {_text(k): _text(v) for k, v in self.redis.hgetall(_journal(customer)).items()}
 
     def failed_attempt(self, item: Queued) -> int:
         """Count one more failed try at this event; returns the count."""
@@ -145,6 +167,15 @@ class Mailbox:
             pipe.llen(DEAD_LETTERS)
             ready, inflight, delayed, dead = pipe.execute()
         return {"ready": ready, "inflight": inflight, "delayed": delayed, "dead": dead}
+
+
+def _queued(customer: str, member: str) -> Queued:
+    data = json.loads(member.split("|", 1)[1])
+    return Queued(customer, member, data["channel"], data["kind"], data["event"])
+
+
+def _journal(customer: str) -> str:
+    return f"sd:sent:{customer}"
 
 
 def _bytes(value: bytes | str) -> bytes:

@@ -10,13 +10,17 @@ token, the proof, the query string or Meta's message.
 
 from __future__ import annotations
 
+import json as json_module
 import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.hooks import default_hooks
+from requests.structures import CaseInsensitiveDict
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
@@ -113,13 +117,8 @@ class GraphTransport:
     ) -> dict[str, Any]:
         started = time.monotonic()
         try:
-            response = self.session.request(
-                method,
-                self.base_url + path,
-                params={**(params or {}), **self._auth},
-                json=json,
-                timeout=self._timeout,
-            )
+            response = self.session.send(self._prepare(method, path, params, json),
+                                         timeout=self._timeout, allow_redirects=False)
         except requests.RequestException as exc:
             raise self._network_error(exc, method, path, started) from None
         elapsed_ms = _ms_since(started)
@@ -132,6 +131,32 @@ class GraphTransport:
                                     secrets=self._secrets)
         self._log_failure(method, path, error, elapsed_ms)
         raise error
+
+    def _prepare(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        body: Mapping[str, Any] | None,
+    ) -> requests.PreparedRequest:
+        """The request as `Session.request` would prepare it, without its per-call
+        merging of settings, cookies and environment (~0.2 ms of CPU per call here):
+        Graph paths are node ids we checked, and the query and body are ours."""
+        query = {key: value for key, value in {**(params or {}), **self._auth}.items()
+                 if value is not None}
+        prepared = requests.PreparedRequest()
+        prepared.method = method
+        prepared.url = f"{self.base_url}{path}?{urlencode(query, doseq=True)}"
+        prepared.headers = CaseInsensitiveDict(self.session.headers)
+        prepared.hooks = default_hooks()
+        if body is not None:
+            data = json_module.dumps(body, allow_nan=False).encode()
+            prepared.headers["Content-Type"] = "application/json"
+            prepared.headers["Content-Length"] = str(len(data))
+            prepared.body = data
+        elif method not in ("GET", "HEAD"):
+            prepared.headers["Content-Length"] = "0"
+        return prepared
 
     def _network_error(
         self, exc: requests.RequestException, method: str, path: str, started: float

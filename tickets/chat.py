@@ -15,14 +15,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot import replies
 from bot.flows.schema import Flow
+from bot.models import Customer
 from bot.outbox import CallOutcome
 from bot.turn import Turn
 from core import runtime
 from core.db import session_scope
+from core.mailbox import Queued
 from messenger.errors import OutsideMessagingWindow
 from tickets import links, service, wizard
 from tickets.i18n import t
@@ -49,6 +51,16 @@ def turn_hook(turn: Turn) -> bool:
         return False
     mention_waiting(turn)
     return wizard.in_progress(turn) and wizard.step(turn)
+
+
+def joins_batch(customer: Customer, item: Queued) -> bool:
+    """A wizard step or a `ticket:` payload is decided in a transaction of its own: opening
+    and resolving commit on their own and read the transcript, which must be committed."""
+    if isinstance(customer.state.get(wizard.STATE), dict):
+        return False
+    part = item.event.get("postback") or _dict(item.event.get("message")).get("quick_reply")
+    payload = _dict(part).get("payload")
+    return not (isinstance(payload, str) and payload.startswith("ticket:"))
 
 
 def deliver_reply(turn: Turn, *, now: datetime | None = None) -> None:
@@ -102,18 +114,29 @@ def mention_waiting(turn: Turn) -> None:
         return  # a turn built by hand (tests of other features): no database to look in
     key = event_key(turn)
     with turn_session(turn) as session:
-        rows = session.exec(
-            select(TicketReply, Ticket).join(Ticket)
-            .where(Ticket.customer_id == turn.customer.id,
-                   or_(col(TicketReply.messenger).in_(NOT_YET_SEEN), TicketReply.delivered_in == key))
-            .order_by(TicketReply.id)  # type: ignore[arg-type]
-        ).all()
-        for reply, ticket in rows:
+        for reply, ticket in _unseen_replies(session, turn, key):
             turn.send(*replies.text_messages(
                 f"{t('waiting_intro', turn.locale, number=ticket.id)}\n\n{reply.body}"))
             turn.send(_ticket_buttons(turn, ticket))
             reply.messenger, reply.delivered_in = "delivered", key
             session.add(reply)
+
+
+def _unseen_replies(session: Session, turn: Turn, key: str) -> list[tuple[TicketReply, Ticket]]:
+    """The customer's replies not yet seen on Messenger, read once per transaction: the
+    turns of one run (`bot.decisions`) share the rows, and each sees the others'
+    changes to them (a reply one turn delivered is not delivered again by the next)."""
+    cache: dict[int | None, list[tuple[TicketReply, Ticket]]] = session.info.setdefault(
+        "tickets.unseen_replies", {})
+    if turn.customer.id not in cache:
+        cache[turn.customer.id] = list(session.exec(
+            select(TicketReply, Ticket).join(Ticket)
+            .where(Ticket.customer_id == turn.customer.id,
+                   or_(col(TicketReply.messenger).in_(NOT_YET_SEEN), TicketReply.delivered_in == key))
+            .order_by(TicketReply.id)  # type: ignore[arg-type]
+        ).all())
+    return [(reply, ticket) for reply, ticket in cache[turn.customer.id]
+            if reply.messenger in NOT_YET_SEEN or reply.delivered_in == key]
 
 
 def _ticket_buttons(turn: Turn, ticket: Ticket) -> replies.Message:

@@ -290,8 +290,8 @@ def test_usage_headers_set_last_usage(mocked) -> None:
 def test_one_pooled_session_serves_every_call_and_thread(mocked) -> None:
     mocked.post(SEND, json=SENT)
     client = make_client(pool_size=7)[0]
-    original = requests.Session.request
-    with mock.patch.object(requests.Session, "request", autospec=True,
+    original = requests.Session.send
+    with mock.patch.object(requests.Session, "send", autospec=True,
                            side_effect=original) as spy, ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda i: client.send_text_message("1", str(i)), range(12)))
     assert results == [SENT] * 12

@@ -17,7 +17,7 @@ from redis import Redis
 from rq import Queue
 from sqlmodel import select
 
-from bot import processing
+from bot import decisions
 from bot.models import Customer
 from bot.processing import handle_event
 from config.settings import Settings
@@ -229,7 +229,7 @@ def test_a_crash_before_the_turn_commits_still_opens_one_ticket(desk: Desk,
     def crash(*_args: object) -> None:
         raise RuntimeError("worker died before the turn committed")
 
-    monkeypatch.setattr(processing, "_record", crash)
+    monkeypatch.setattr(decisions._Rows, "flush", crash)
     with pytest.raises(RuntimeError):
         desk.handle(item)
     monkeypatch.undo()

@@ -1,0 +1,239 @@
+"""Deciding a run of one customer's queued events in one transaction.
+
+Each event's turn runs in order against the customer's state as the events
+before it left it; what the turns decided (handled-event markers, inbound
+transcript lines, outbox calls) is written with one multi-row INSERT per
+table at the end, and the customer's state with one UPDATE. A run of twenty
+events thus costs a handful of statements instead of a dozen per event.
+
+A run stops early, so that later events are decided against what Facebook
+answered and against committed rows:
+- after an event whose calls are more than plain sends (handover calls, or a
+  call with a follow-up): its outcome may change what comes next;
+- before an event a feature wants decided on its own (`extensions.batch_guards`:
+  e.g. a ticket wizard step, which reads the committed transcript);
+- before an event whose turn raises: the events before it are decided again
+  without it, and it is then tried, and set aside, on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Table, event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import ORMExecuteState
+from sqlmodel import Session, col, select
+
+from bot import extensions
+from bot.conversation import handle_turn
+from bot.models import Customer, HandledEvent, Message, Outbox, utcnow
+from bot.turn import Turn
+from core.db import session_scope
+from core.mailbox import Queued
+from core.runtime import Runtime
+from messenger.errors import GraphError
+from messenger.events import dedupe_key
+
+log = logging.getLogger(__name__)
+
+PROFILE_KINDS = ("message", "postback", "referral")  # first contact: who is this?
+FOLLOW_UP = "then"  # a call's body key naming the follow-up of its result (bot.outbox)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One outbox row: a Graph call an event owes, identified by (event_key, seq)."""
+
+    event_key: str
+    seq: int
+    kind: str
+    body: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        return f"{self.event_key}#{self.seq}"
+
+    @property
+    def plain(self) -> bool:
+        """A send whose result changes nothing: later events need not wait for it."""
+        return self.kind == "send" and FOLLOW_UP not in self.body
+
+
+@dataclass
+class Decision:
+    """A queued event and its calls; `calls` is None when it was decided before (a re-run)."""
+
+    item: Queued
+    key: str
+    calls: list[Call] | None = None
+
+
+@dataclass
+class Decided:
+    customer: Customer
+    decisions: list[Decision] = field(default_factory=list)
+
+
+class _Cut(Exception):
+    """The event at `index` raised: decide the ones before it without it."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+class _NeedsProfile(Exception):
+    pass
+
+
+def event_key(item: Queued) -> str:
+    """The key an event is marked handled with: stable across redeliveries and re-runs."""
+    timestamp = item.event.get("timestamp", 0)
+    return f"{item.page_id}:{dedupe_key(item.kind, item.psid, timestamp, item.event)}"
+
+
+def decide(rt: Runtime, items: list[Queued]) -> Decided:
+    """Decide the leading run of `items` (at least the first); raises what its turn raised."""
+    raced = False
+    while True:
+        try:
+            return _decide(rt, items)
+        except _NeedsProfile:
+            _prepare_customer(rt, items[0])
+        except _Cut as cut:
+            items = items[:cut.index]
+        except IntegrityError:
+            if raced:
+                raise
+            # A consumer whose lease had run out decided some of them meanwhile:
+            # the next pass finds them handled and only delivers their calls.
+            log.info("events of %s were decided meanwhile by another worker", items[0].customer)
+            raced = True
+
+
+def _decide(rt: Runtime, items: list[Queued]) -> Decided:
+    flows, first = rt.flows.current, items[0]
+    keys = [event_key(item) for item in items]
+    with session_scope(rt.engine) as session:
+        customer = session.exec(select(Customer).where(
+            Customer.page_id == first.page_id, Customer.psid == first.psid)).first()
+        if customer is None or (not customer.profile_checked
+                                and any(item.kind in PROFILE_KINDS for item in items)):
+            raise _NeedsProfile
+        handled = set(session.exec(select(HandledEvent.key).where(col(HandledEvent.key).in_(keys))))
+        rows = _Rows(session)
+        decided = Decided(customer)
+        for index, (item, key) in enumerate(zip(items, keys, strict=True)):
+            if index and not _joins(decided.decisions[-1], customer, item):
+                break
+            if key in handled:
+                decided.decisions.append(Decision(item, key))
+                continue
+            turn = Turn(customer, flows, item, rt.settings)
+            try:
+                handle_turn(turn)
+            except Exception:
+                if index == 0:
+                    raise
+                raise _Cut(index) from None
+            decided.decisions.append(Decision(item, key, rows.record(turn, key, item)))
+        rows.flush()
+        session.add(customer)
+    return decided
+
+
+def _joins(previous: Decision, customer: Customer, item: Queued) -> bool:
+    if previous.calls is None or not all(call.plain for call in previous.calls):
+        return False
+    return all(guard(customer, item) for guard in extensions.batch_guards())
+
+
+def _prepare_customer(rt: Runtime, item: Queued) -> None:
+    """Create the customer on first contact, with name and locale from the User Profile API."""
+    with session_scope(rt.engine) as session:
+        customer = session.exec(select(Customer).where(
+            Customer.page_id == item.page_id, Customer.psid == item.psid)).first()
+        if customer is None:
+            customer = Customer(page_id=item.page_id, psid=item.psid)
+            session.add(customer)
+    if customer.profile_checked:
+        return
+    try:
+        profile = rt.graph.get_user_profile(customer.psid)
+    except GraphError as exc:
+        if exc.retryable:
+            raise
+        log.info("customer %s: no profile (%s); using defaults", customer.id, exc)
+        profile = {}
+    with session_scope(rt.engine) as session:
+        fresh = session.get(Customer, customer.id)
+        assert fresh is not None
+        fresh.first_name = _short(profile.get("first_name"), 200)
+        fresh.messenger_locale = _short(profile.get("locale"), 16)
+        fresh.profile_checked = True
+        session.add(fresh)
+
+
+class _Rows:
+    """The run's new rows, written with one INSERT per table.
+
+    Like an ORM autoflush, they are written before a statement of the same
+    transaction reads one of their tables (the handover summary reads the
+    transcript); nothing is written earlier, so on SQLite the transaction
+    takes no write lock while turns run."""
+
+    TABLES: tuple[type, ...] = (HandledEvent, Message, Outbox)
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.pending: dict[Table, list[dict[str, Any]]] = {}
+        event.listen(session, "do_orm_execute", self._before_read)
+
+    def record(self, turn: Turn, key: str, item: Queued) -> list[Call]:
+        customer_id = turn.customer.id
+        at = _event_time(item)
+        self._add(HandledEvent, key=key, customer_id=customer_id, kind=item.kind,
+                  handled_at=utcnow())
+        for author, kind, text, payload, mid in turn.heard:
+            self._add(Message, customer_id=customer_id, direction="in", author=author, kind=kind,
+                      text=_text(text), payload=_short(payload, 1000),
+                      mid=_short(_text(mid), 255), created_at=at)
+        calls = [Call(key, seq, kind, body) for seq, (kind, body) in enumerate(turn.calls)]
+        for call in calls:
+            self._add(Outbox, customer_id=customer_id, event_key=key, seq=call.seq, kind=call.kind,
+                      body=call.body, status="pending", error=None, result=None,
+                      created_at=utcnow(), done_at=None)
+        if item.kind in ("message", "postback"):  # opens Messenger's 24-hour window
+            turn.customer.last_inbound_at = at
+        return calls
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, {}
+        for table, rows in pending.items():
+            self.session.connection().execute(table.insert(), rows)
+
+    def _add(self, model: type, **values: Any) -> None:
+        self.pending.setdefault(model.__table__, []).append(values)  # type: ignore[attr-defined]
+
+    def _before_read(self, state: ORMExecuteState) -> None:
+        if self.pending and any(m.class_ in self.TABLES for m in state.all_mappers):
+            self.flush()
+
+
+def _event_time(item: Queued) -> datetime:
+    millis = item.event.get("timestamp")
+    if not isinstance(millis, int):
+        return datetime.now(UTC)
+    return datetime.fromtimestamp(millis / 1000, UTC)
+
+
+def _text(value: object) -> str | None:
+    """Text from the event as Meta sent it; an odd value (a list, a number) is no text."""
+    return value if isinstance(value, str) else None
+
+
+def _short(value: object, limit: int) -> str | None:
+    return str(value)[:limit] if value else None
