@@ -166,7 +166,7 @@ def start_web(procs: Processes, env: dict[str, str], design: str, procfile: Path
 
 def start_workers(procs: Processes, env: dict[str, str], workers: int, procfile: Path) -> Started:
     process = procs.procfile("worker", "worker", env, procfile=procfile,
-                             replace=("--num-workers 2", f"--num-workers {workers}"))
+                             replace=("--num-workers 1", f"--num-workers {workers}"))
     return Started("", process.pid)
 
 

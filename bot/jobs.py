@@ -20,8 +20,9 @@ from core.runtime import Runtime
 log = logging.getLogger(__name__)
 
 SLICE_SECONDS = 20.0  # then a successor job carries on
-IDLE_SECONDS = 0.5  # a thread with nothing to claim for this long stops
+IDLE_SECONDS = 0.5  # the drain stops when no thread has claimed anyone for this long
 POLL_SECONDS = 0.02
+MAX_POLL_SECONDS = 0.16
 
 
 def drain(consumer_id: int | None = None) -> int:
@@ -53,6 +54,7 @@ class Drainer:
         self.deadline = time.monotonic() + SLICE_SECONDS
         self.held: set[str] = set()
         self.served = 0
+        self._last_claim = time.monotonic()
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
@@ -69,16 +71,23 @@ class Drainer:
         return self.served
 
     def _loop(self) -> None:
-        idle_since = time.monotonic()
+        """Claim and serve customers until the slice ends or the whole drain is idle.
+
+        A thread with nothing to claim stays while its siblings still find work
+        (a backlog often starts with a few customers and grows as the webhook
+        queues more), polling less often the longer it finds nothing."""
+        poll = POLL_SECONDS
         while time.monotonic() < self.deadline:
             customer = self.rt.mailbox.claim(self.consumer_id)
             if customer is None:
-                if time.monotonic() - idle_since > IDLE_SECONDS:
+                if time.monotonic() - self._last_claim > IDLE_SECONDS:
                     return
-                time.sleep(POLL_SECONDS)
+                time.sleep(poll)
+                poll = min(poll * 2, MAX_POLL_SECONDS)
                 continue
+            self._last_claim, poll = time.monotonic(), POLL_SECONDS
             self._serve(customer)
-            idle_since = time.monotonic()
+            self._last_claim = time.monotonic()
 
     def _serve(self, customer: str) -> None:
         with self._lock:

@@ -45,7 +45,7 @@ class Settings:
     instance_path: str = "instance"
     # Tuning, not in SPEC's table: safe defaults, overridable for big pages.
     drain_jobs: int = 4
-    drain_threads: int = 16
+    drain_threads: int = 32
     lease_ms: int = 30_000
     send_rate_per_page: int = 250
     testing: bool = False

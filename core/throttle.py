@@ -78,11 +78,11 @@ class SendThrottle:
 
     def wait(self, page_id: str) -> float:
         """Block until this call may go out; returns the seconds waited."""
-        delay = self._from_block(page_id)
-        if delay is None:
-            delay = self.reserve(page_id, self.block)
-            now = time.monotonic()
-            with self._lock:
+        with self._lock:  # one reservation at a time: racing threads would waste slots
+            delay = self._from_block(page_id)
+            if delay is None:
+                delay = self.reserve(page_id, self.block)
+                now = time.monotonic()
                 self._blocks[page_id] = _Block(self.block - 1, now + delay,
                                                now + delay + BLOCK_TTL_SECONDS)
         if delay > 0:
@@ -92,12 +92,11 @@ class SendThrottle:
     def _from_block(self, page_id: str) -> float | None:
         """The wait for a slot of this process's current block; None when it has none left."""
         now = time.monotonic()
-        with self._lock:
-            block = self._blocks.get(page_id)
-            if block is None or block.remaining < 1 or now >= block.expires_at:
-                return None
-            block.remaining -= 1
-            return max(0.0, block.ready_at - now)
+        block = self._blocks.get(page_id)
+        if block is None or block.remaining < 1 or now >= block.expires_at:
+            return None
+        block.remaining -= 1
+        return max(0.0, block.ready_at - now)
 
 
 _shared: weakref.WeakKeyDictionary[Redis, dict[int, SendThrottle]] = weakref.WeakKeyDictionary()
