@@ -51,6 +51,11 @@ class Result:
     p99_ms: float
     cpu_ms_per_request: float  # the web process tree
     all_cpu_ms_per_request: float  # web + redis-server + wrk: what 2 cores must share
+    web_cores: float  # the web tree's CPU seconds per second: 2.0 = both cores saturated
+    switches_per_request: float  # the web threads' context switches (voluntary + forced)
+    machine_cores: float  # all processes on the machine, for comparison with web_cores
+    web_system_share: float  # of the web tree's CPU, the part spent in the kernel
+    per_process: list[float]  # busy cores of each web process (imbalance between workers)
     wrk: dict[str, int]
 
 
@@ -75,6 +80,7 @@ def main() -> None:
         raise SystemExit("wrk not found: apt-get install wrk")
     work = Path(tempfile.mkdtemp(prefix="bench-ack-"))
     print(f"logs in {work}", flush=True)
+    create_database(database_url(work))
     with redis_server(work) as redis_url, Processes(work) as procs:
         results: dict[str, list[Result]] = {name: [] for name in TARGETS}
         for round_no in range(args.rounds):
@@ -84,16 +90,36 @@ def main() -> None:
                 print(f"round {round_no + 1} {name:8s} {result.rate:8.0f} req/s  "
                       f"p50 {result.p50_ms:5.1f} ms  p99 {result.p99_ms:5.1f} ms  "
                       f"CPU {result.cpu_ms_per_request:.3f} ms/req "
-                      f"(all {result.all_cpu_ms_per_request:.3f})", flush=True)
+                      f"(all {result.all_cpu_ms_per_request:.3f}), web busy "
+                      f"{result.web_cores:.2f} of {result.machine_cores:.2f} busy cores, "
+                      f"{result.switches_per_request:.1f} switches/req, "
+                      f"{100 * result.web_system_share:.0f}% in the kernel, per process "
+                      f"{result.per_process}", flush=True)
     report(results, args)
     shutil.rmtree(work, ignore_errors=True)  # kept when something failed
+
+
+def database_url(work: Path) -> str:
+    return f"sqlite:///{work / 'desk.db'}"
+
+
+def create_database(url: str) -> None:
+    """Tables made once beforehand: two gunicorn workers booting together on a fresh
+    SQLite file can race on CREATE TABLE (core.db) and the server fails to start."""
+    import bot.models  # noqa: F401 - registers the tables
+    import tickets.models  # noqa: F401
+    from core.db import create_schema, make_engine
+
+    engine = make_engine(url, pool_size=1)
+    create_schema(engine)
+    engine.dispose()
 
 
 def measure(procs: Processes, work: Path, redis_url: str, name: str, round_no: int,
             args: argparse.Namespace) -> Result:
     port = free_port()
     env = bench_environ(PORT=str(port), REDIS_URL=redis_url, MESSENGER_APP_SECRET=APP_SECRET,
-                        DATABASE_URL=f"sqlite:///{work / 'desk.db'}", SECRET_KEY="bench-secret-key")
+                        DATABASE_URL=database_url(work), SECRET_KEY="bench-secret-key")
     server = procs.procfile(f"web-{name}-{round_no}", "web", env, replace=("'app:app'", TARGETS[name]),
                             procfile=args.procfile)
     base = f"http://127.0.0.1:{port}"
@@ -112,11 +138,18 @@ def measure(procs: Processes, work: Path, redis_url: str, name: str, round_no: i
     pids = only_python(process_tree(server.pid))
     redis_pid = int(redis.info("server")["process_id"])
     cpu_before, redis_before, wrk_before = cpu_seconds(pids), cpu_seconds([redis_pid]), children_cpu()
+    switches_before, machine_before = context_switches(pids), machine_busy()
+    system_before = system_seconds(pids)
+    each_before = [cpu_seconds([pid]) for pid in pids]
     spy = profile(procs, server.pid, args) if name == "webhook" and args.profile else None
     stats = run_wrk(base, bodies, args.duration, args)
     if spy is not None:
         spy.wait(timeout=60)
     cpu = cpu_seconds(pids) - cpu_before
+    switches = context_switches(pids) - switches_before
+    machine = machine_busy() - machine_before
+    system = system_seconds(pids) - system_before
+    each = [cpu_seconds([pid]) - before for pid, before in zip(pids, each_before, strict=True)]
     others = cpu_seconds([redis_pid]) - redis_before + children_cpu() - wrk_before
     procs.stop(server)
     if name == "webhook":
@@ -124,7 +157,41 @@ def measure(procs: Processes, work: Path, redis_url: str, name: str, round_no: i
     redis.close()
     seconds, requests = stats["duration_us"] / 1e6, max(stats["requests"], 1)
     return Result(name, stats["requests"] / seconds, stats["p50_us"] / 1000, stats["p99_us"] / 1000,
-                  1000 * cpu / requests, 1000 * (cpu + others) / requests, stats)
+                  1000 * cpu / requests, 1000 * (cpu + others) / requests, cpu / seconds,
+                  switches / requests, machine / seconds, system / max(cpu, 1e-9),
+                  [round(c / seconds, 2) for c in each], stats)
+
+
+def context_switches(pids: list[int]) -> int:
+    """Context switches so far of every thread of these processes."""
+    total = 0
+    for pid in pids:
+        for status in Path(f"/proc/{pid}/task").glob("*/status"):
+            try:
+                text = status.read_text()
+            except OSError:
+                continue
+            total += sum(int(line.split()[1]) for line in text.splitlines()
+                         if "ctxt_switches:" in line)
+    return total
+
+
+def system_seconds(pids: list[int]) -> float:
+    """Kernel CPU of these processes so far (the `stime` part of `cpu_seconds`)."""
+    total = 0
+    for pid in pids:
+        try:
+            total += int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[12])
+        except OSError:
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent not idle (/proc/stat)."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def children_cpu() -> float:
