@@ -21,6 +21,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, update
@@ -108,7 +109,8 @@ class Ledger:
         self.rt = rt
         self.customer = customer
         self.customer_key = f"{customer.page_id}:{customer.psid}"
-        self.outcomes: list[tuple[Call, str, str | None, str | None]] = []
+        # (call, status, result, error, when Meta answered)
+        self.outcomes: list[tuple[Call, str, str | None, str | None, datetime]] = []
         self._made: dict[str, str] | None = None  # the journal, read once when needed
 
     def pending(self, event_keys: list[str]) -> dict[str, list[Call]]:
@@ -131,7 +133,7 @@ class Ledger:
             call = Call(row.event_key, row.seq, row.kind, row.body)
             if call.key in made:
                 status, result, error = json.loads(made.pop(call.key))
-                self.outcomes.append((call, status, result, error))
+                self.outcomes.append((call, status, result, error, utcnow()))
             elif row.event_key in event_keys:
                 owed.setdefault(row.event_key, []).append(call)
         return owed
@@ -139,7 +141,8 @@ class Ledger:
     def note(self, call: Call, outcome: CallOutcome) -> None:
         status = "sent" if outcome.ok else "failed"
         error = str(outcome.error)[:500] if outcome.error else None
-        self.outcomes.append((call, status, outcome.result, error))  # written even if Redis fails
+        # kept first, so `write` records it even if Redis fails now
+        self.outcomes.append((call, status, outcome.result, error, utcnow()))
         self.rt.mailbox.journal(self.customer_key, call.key,
                                 json.dumps([status, outcome.result, error]))
 
@@ -147,9 +150,9 @@ class Ledger:
         if not self.outcomes:
             return
         outcomes, self.outcomes = self.outcomes, []
-        table, now = Outbox.__table__, utcnow()  # type: ignore[attr-defined]
-        lines = [line for call, status, result, _ in outcomes if status == "sent"
-                 and (line := _transcript_line(self.customer, call, result)) is not None]
+        table = Outbox.__table__  # type: ignore[attr-defined]
+        lines = [line for call, status, result, _, at in outcomes if status == "sent"
+                 and (line := _transcript_line(self.customer, call, result, at)) is not None]
         with session_scope(self.rt.engine) as session:
             connection = session.connection()
             connection.execute(
@@ -157,9 +160,10 @@ class Ledger:
                 .where(table.c.event_key == bindparam("b_key"), table.c.seq == bindparam("b_seq"),
                        table.c.status == "pending")
                 .values(status=bindparam("b_status"), result=bindparam("b_result"),
-                        error=bindparam("b_error"), done_at=now),
+                        error=bindparam("b_error"), done_at=bindparam("b_at")),
                 [{"b_key": call.event_key, "b_seq": call.seq, "b_status": status,
-                  "b_result": result, "b_error": error} for call, status, result, error in outcomes])
+                  "b_result": result, "b_error": error, "b_at": at}
+                 for call, status, result, error, at in outcomes])
             if lines:
                 connection.execute(Message.__table__.insert(), lines)  # type: ignore[attr-defined]
 
@@ -262,7 +266,8 @@ def _follow_up_item(customer: Customer, row: Outbox, outcome: CallOutcome) -> Qu
                   FOLLOW_UP_KIND, event)
 
 
-def _transcript_line(customer: Customer, call: Call, result: str | None) -> dict[str, Any] | None:
+def _transcript_line(customer: Customer, call: Call, result: str | None,
+                     at: datetime | None = None) -> dict[str, Any] | None:
     if call.kind != "send":
         return None
     message: dict[str, Any] = call.body.get("message", {})
@@ -272,4 +277,4 @@ def _transcript_line(customer: Customer, call: Call, result: str | None) -> dict
     payload = " | ".join(str(q) for q in quick)[:1000] or None
     author = str(call.body.get("author", "bot"))  # tickets deliver agents' replies too
     return {"customer_id": customer.id, "direction": "out", "author": author, "kind": "text",
-            "text": text, "payload": payload, "mid": result, "created_at": utcnow()}
+            "text": text, "payload": payload, "mid": result, "created_at": at or utcnow()}
