@@ -61,6 +61,9 @@ class InProcessDispatcher:
 
     def __init__(self, workers: int = 8) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
+        self._timers: set[threading.Timer] = set()
+        self._closed = False
+        self._lock = threading.Lock()
 
     def enqueue(self, func: Callable[..., Any], *args: Any, queue: str = EVENTS_QUEUE,
                 retries: int = 0, at_ms: int | None = None) -> None:
@@ -68,12 +71,20 @@ class InProcessDispatcher:
         if delay:
             timer = threading.Timer(delay, self._submit, (func, args, retries))
             timer.daemon = True
+            with self._lock:
+                if self._closed:
+                    return
+                self._timers.add(timer)
             timer.start()
         else:
             self._submit(func, args, retries)
 
     def _submit(self, func: Callable[..., Any], args: tuple[Any, ...], retries: int) -> None:
-        self._pool.submit(self._run, func, args, retries)
+        with self._lock:
+            self._timers = {t for t in self._timers if t.is_alive() and t is not threading.current_thread()}
+            if self._closed:  # a delayed job due after shutdown: the next start recovers its work
+                return
+            self._pool.submit(self._run, func, args, retries)
 
     def _run(self, func: Callable[..., Any], args: tuple[Any, ...], retries: int) -> None:
         try:
@@ -89,4 +100,8 @@ class InProcessDispatcher:
                          + delay_ms)
 
     def shutdown(self) -> None:
+        with self._lock:
+            self._closed = True
+            for timer in self._timers:
+                timer.cancel()
         self._pool.shutdown(wait=True, cancel_futures=True)
