@@ -13,14 +13,13 @@ from bot.turn import Turn
 from core import runtime
 from core.db import session_scope
 from handoff import state as handoff_state
-from messenger.events import dedupe_key
 
 
 def event_key(turn: Turn) -> str:
-    """The key processing.py marks this event handled with: stable across re-runs."""
-    item = turn.item
-    timestamp = item.event.get("timestamp", 0)
-    return f"{item.page_id}:{dedupe_key(item.kind, item.psid, timestamp, item.event)}"
+    """The key bot.decisions marks this event handled with: stable across re-runs."""
+    from bot.decisions import event_key as handled_key
+
+    return handled_key(turn.item)
 
 
 def in_transaction(turn: Turn) -> bool:
