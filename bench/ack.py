@@ -80,7 +80,6 @@ def main() -> None:
         raise SystemExit("wrk not found: apt-get install wrk")
     work = Path(tempfile.mkdtemp(prefix="bench-ack-"))
     print(f"logs in {work}", flush=True)
-    create_database(database_url(work))
     with redis_server(work) as redis_url, Processes(work) as procs:
         results: dict[str, list[Result]] = {name: [] for name in TARGETS}
         for round_no in range(args.rounds):
@@ -101,18 +100,6 @@ def main() -> None:
 
 def database_url(work: Path) -> str:
     return f"sqlite:///{work / 'desk.db'}"
-
-
-def create_database(url: str) -> None:
-    """Tables made once beforehand: two gunicorn workers booting together on a fresh
-    SQLite file can race on CREATE TABLE (core.db) and the server fails to start."""
-    import bot.models  # noqa: F401 - registers the tables
-    import tickets.models  # noqa: F401
-    from core.db import create_schema, make_engine
-
-    engine = make_engine(url, pool_size=1)
-    create_schema(engine)
-    engine.dispose()
 
 
 def measure(procs: Processes, work: Path, redis_url: str, name: str, round_no: int,

@@ -62,12 +62,16 @@ SCHEMA_LOCK_ID = 0x5D_5C4E_4D41
 def create_schema(engine: Engine) -> None:
     """Create missing tables of every imported model (see README on migrations).
 
-    Web and worker processes start together: on PostgreSQL two concurrent
-    CREATE TABLEs of the same table fail, so they take turns under a lock.
+    Web and worker processes start together, and `create_all` looks before it
+    creates: two processes could both see a table missing and one's CREATE TABLE
+    would fail. So they take turns, under an advisory lock on PostgreSQL and
+    under SQLite's write lock (`BEGIN IMMEDIATE`, waiting up to the busy timeout).
     """
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": SCHEMA_LOCK_ID})
+        elif connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         SQLModel.metadata.create_all(connection)
 
 
