@@ -3,8 +3,8 @@
 `python -m bench.burst` starts a throwaway Redis and the Graph API stand-in
 enforcing Meta's 300 calls/s per page, then has P processes × T threads send
 as fast as they can through `GraphClient` (one attempt, no retries, so every
-refusal is counted), once through the shared throttle (`core.throttle`, the
-default 250/s) and once without it. Prints calls/s, the busiest one-second
+refusal is counted), once through the shared throttle (`core.throttle`, at the
+default `SEND_RATE_PER_PAGE`) and once without it. Prints calls/s, the busiest one-second
 window and the refusals of each.
 """
 
@@ -22,6 +22,7 @@ from bench.e2e import start_standin
 from bench.procs import Processes, redis_server
 from bench.run_state import max_per_second_stamps
 from bench.signed import ACCESS_TOKEN, APP_SECRET, PAGE_ID, psid
+from config.settings import Settings
 
 
 def parse_args() -> argparse.Namespace:
@@ -29,7 +30,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--calls", type=int, default=3000, help="calls per run, over all senders")
-    parser.add_argument("--rate", type=int, default=250, help="the throttle's calls/s per page")
+    parser.add_argument("--rate", type=int, default=Settings.send_rate_per_page,
+                        help="the throttle's calls/s per page (default: SEND_RATE_PER_PAGE's)")
     return parser.parse_args()
 
 
