@@ -18,6 +18,7 @@ class Outcome:
     events: int
     seconds: float
     events_per_s: float
+    calls_per_s: float
     ack_p50_ms: float
     ack_p99_ms: float
     cpu_ms_per_event: float
@@ -41,13 +42,14 @@ def print_processes(pids: list[int], before: dict[int, float]) -> None:
 
 
 HEADER = (f"{'design':7s} {'K':>2s} {'lat':>5s} {'send cap':>9s} {'events':>6s} {'s':>7s} "
-          f"{'events/s':>8s} {'ack p50':>8s} {'ack p99':>8s} {'CPU ms/ev':>9s} {'RSS MB':>6s} "
-          f"{'PSS MB':>6s} {'in order':>9s} {'refused':>7s} {'max/s':>6s}")
+          f"{'events/s':>8s} {'calls/s':>7s} {'ack p50':>8s} {'ack p99':>8s} {'CPU ms/ev':>9s} "
+          f"{'RSS MB':>6s} {'PSS MB':>6s} {'in order':>9s} {'refused':>7s} {'max/s':>6s}")
 
 
 def print_row(o: Outcome) -> None:
     print(f"{o.design:7s} {o.workers:2d} {o.latency_ms:3d}ms {o.send_rate:>9s} {o.events:6d} "
-          f"{o.seconds:7.1f} {o.events_per_s:8.1f} {o.ack_p50_ms:8.1f} {o.ack_p99_ms:8.1f} "
+          f"{o.seconds:7.1f} {o.events_per_s:8.1f} {o.calls_per_s:7.1f} {o.ack_p50_ms:8.1f} "
+          f"{o.ack_p99_ms:8.1f} "
           f"{o.cpu_ms_per_event:9.3f} {o.peak_rss_mb:6.0f} {o.peak_pss_mb:6.0f} "
           f"{o.customers_in_order:>9s} {o.refused_sends:7d} {o.max_sends_per_s:6d}", flush=True)
 

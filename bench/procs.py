@@ -43,13 +43,16 @@ def procfile_line(kind: str, procfile: Path = ROOT / "Procfile") -> str:
 
 
 KEPT_ENVIRON = ("HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
+TUNING_PREFIXES = ("SUPPORT_DESK_", "SEND_RATE_PER_PAGE")  # passed on, for experiments
 
 
 def bench_environ(**values: str) -> dict[str, str]:
-    """A small environment like a container's (PATH with the venv first, locale, HOME) plus
-    `values`. Not this shell's: requests scans every variable for proxy settings on each
-    call, so a large environment would be charged to the service."""
-    env = {k: os.environ[k] for k in KEPT_ENVIRON if k in os.environ}
+    """A small environment like a container's (PATH with the venv first, locale, HOME, the
+    service's tuning variables if set) plus `values`. Not this shell's: requests scans every
+    variable for proxy settings on each call, so a large environment would be charged to
+    the service."""
+    env = {k: v for k, v in os.environ.items()
+           if k in KEPT_ENVIRON or k.startswith(TUNING_PREFIXES)}
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"
     env.update(values)

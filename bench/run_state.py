@@ -29,6 +29,7 @@ class Database:
         self.url = ""
         self.engine: Engine | None = None
         self.handled_at_start = 0
+        self.sent_at_start = 0
 
     def __enter__(self) -> Database:
         try:
@@ -62,8 +63,12 @@ class Database:
     def pending(self) -> int:
         return self._scalar("SELECT count(*) FROM outbox WHERE status = 'pending'")
 
+    def sent(self) -> int:
+        return self._scalar("SELECT count(*) FROM outbox WHERE status = 'sent'")
+
     def mark_run_start(self) -> None:
         self.handled_at_start = self.handled()
+        self.sent_at_start = self.sent()
 
     def wait_handled(self, count: int, timeout: float = 120.0) -> None:
         """Until `count` events are decided and no call is pending (all replies sent)."""
