@@ -21,6 +21,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.hooks import default_hooks
 from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
@@ -43,6 +44,23 @@ _TRANSIENT_NETWORK = (
 )
 
 
+class GraphAdapter(HTTPAdapter):
+    """requests' adapter, minus the cookie jar: Graph sets no cookie we send back, and
+    parsing `Set-Cookie` into a jar per response costs CPU on every call."""
+
+    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
+        response = requests.Response()
+        response.status_code = getattr(resp, "status", None)  # type: ignore[assignment]
+        response.headers = CaseInsensitiveDict(getattr(resp, "headers", {}))
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw = resp
+        response.reason = resp.reason
+        response.url = req.url.decode() if isinstance(req.url, bytes) else req.url  # type: ignore[assignment]
+        response.request = req
+        response.connection = self  # type: ignore[attr-defined]
+        return response
+
+
 def pooled_session(pool_size: int, url: str = "") -> requests.Session:
     session = requests.Session()
     # Proxy settings for the Graph host are read from the environment once, here
@@ -51,7 +69,7 @@ def pooled_session(pool_size: int, url: str = "") -> requests.Session:
     if url:
         session.proxies.update(requests.utils.get_environ_proxies(url))
     session.trust_env = False
-    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+    adapter = GraphAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
@@ -93,6 +111,33 @@ class GraphTransport:
         params: Mapping[str, Any] | None = None,
         json: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        try:
+            return self._attempt(method, path, params, json)
+        except GraphError as exc:
+            if self._max_attempts == 1 or not self._should_retry(exc):
+                self._log_gave_up(method, path, exc)
+                raise
+            first = exc
+        return self._retry(method, path, params, json, first)
+
+    def _retry(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json: Mapping[str, Any] | None,
+        first: GraphError,
+    ) -> dict[str, Any]:
+        """The attempts after a failed first one, under tenacity's policy. The first
+        attempt is replayed to it, so waits, stop and log lines count it as before;
+        tenacity's per-call set-up is only paid once an attempt failed."""
+        failed = [first]
+
+        def attempt() -> dict[str, Any]:
+            if failed:
+                raise failed.pop()
+            return self._attempt(method, path, params, json)
+
         retrying = Retrying(
             stop=stop_after_attempt(self._max_attempts),
             wait=self._wait,
@@ -102,10 +147,9 @@ class GraphTransport:
             reraise=True,
         )
         try:
-            return retrying(self._attempt, method, path, params, json)
+            return retrying(attempt)
         except GraphError as exc:
-            if exc.retryable:
-                log.warning("graph %s %s gave up: %s", method, path, _describe(exc))
+            self._log_gave_up(method, path, exc)
             raise
 
     def _attempt(
@@ -115,10 +159,10 @@ class GraphTransport:
         params: Mapping[str, Any] | None,
         json: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
+        prepared = self._prepare(method, path, params, json)
         started = time.monotonic()
         try:
-            response = self.session.send(self._prepare(method, path, params, json),
-                                         timeout=self._timeout, allow_redirects=False)
+            response = self._send(prepared)
         except requests.RequestException as exc:
             raise self._network_error(exc, method, path, started) from None
         elapsed_ms = _ms_since(started)
@@ -131,6 +175,17 @@ class GraphTransport:
                                     secrets=self._secrets)
         self._log_failure(method, path, error, elapsed_ms)
         raise error
+
+    def _send(self, prepared: requests.PreparedRequest) -> requests.Response:
+        """What `Session.send` does for us, without its cookie jar, hooks and redirect
+        machinery (none of which a Graph call uses): the session's mounted adapter
+        sends (so `responses` still mocks it), then the body is read."""
+        session = self.session
+        adapter = session.get_adapter(prepared.url)  # type: ignore[arg-type]
+        response = adapter.send(prepared, stream=False, timeout=self._timeout,
+                                verify=session.verify, cert=session.cert, proxies=session.proxies)
+        response.content  # noqa: B018 -- read now: a broken body is a network error
+        return response
 
     def _prepare(
         self,
@@ -183,6 +238,10 @@ class GraphTransport:
         usage = usage_percent(headers)
         if usage is not None:
             self.last_usage = usage
+
+    def _log_gave_up(self, method: str, path: str, error: GraphError) -> None:
+        if error.retryable:
+            log.warning("graph %s %s gave up: %s", method, path, _describe(error))
 
     def _log_failure(self, method: str, path: str, error: GraphError, elapsed_ms: int) -> None:
         level = logging.INFO if error.retryable else logging.WARNING

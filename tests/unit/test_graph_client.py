@@ -185,6 +185,29 @@ def test_retryable_errors_give_up_after_max_attempts(mocked, error: Any, raised:
     assert all(0 < s <= 4.0 for s in sleeps)
 
 
+def test_each_retry_and_the_give_up_are_logged_counting_the_first_attempt(mocked, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="messenger.graph")
+    mocked.post(SEND, **meta_error(None, status=503))
+    client, sleeps = make_client(max_attempts=3)
+    with pytest.raises(TransientGraphError):
+        client.send_text_message("123", "hola")
+    lines = [r.getMessage() for r in caplog.records if "failed in" not in r.getMessage()]
+    assert [line.split(" in ")[0] for line in lines] == [
+        "graph POST /me/messages: retry 2 of 3", "graph POST /me/messages: retry 3 of 3",
+        "graph POST /me/messages gave up: TransientGraphError status=503 code=None subcode=None "
+        "fbtrace_id=TR4CE"]
+    assert len(sleeps) == 2
+
+
+def test_a_refusal_after_a_retry_is_raised_without_more_attempts(mocked) -> None:
+    mocked.post(SEND, **meta_error(None, status=503))
+    mocked.post(SEND, **meta_error(190, 463))
+    client, sleeps = make_client()
+    with pytest.raises(InvalidToken):
+        client.send_text_message("123", "hola")
+    assert len(mocked.calls) == 2 and len(sleeps) == 1
+
+
 @pytest.mark.parametrize(("code", "subcode", "raised"), [
     (10, 2018300, ThreadOwnedByOtherApp),
     (10, 2018321, ThreadOwnedByOtherApp),
@@ -290,13 +313,13 @@ def test_usage_headers_set_last_usage(mocked) -> None:
 def test_one_pooled_session_serves_every_call_and_thread(mocked) -> None:
     mocked.post(SEND, json=SENT)
     client = make_client(pool_size=7)[0]
-    original = requests.Session.send
-    with mock.patch.object(requests.Session, "send", autospec=True,
+    original = requests.adapters.HTTPAdapter.send  # responses' mock of the network
+    with mock.patch.object(requests.adapters.HTTPAdapter, "send", autospec=True,
                            side_effect=original) as spy, ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda i: client.send_text_message("1", str(i)), range(12)))
     assert results == [SENT] * 12
-    assert {call.args[0] for call in spy.call_args_list} == {client.session}
     adapter = client.session.get_adapter(SEND)
+    assert [call.args[0] for call in spy.call_args_list] == [adapter] * 12
     assert adapter.poolmanager.connection_pool_kw["maxsize"] == 7
 
 
