@@ -9,6 +9,11 @@ time (order and exactly-once), the CPU of the service's processes per event,
 and their peak RSS. Not run in CI; see docs/PERFORMANCE.md.
 
     python -m bench.e2e --workers 1 2 4 --latency 0 100 --plot docs/e2e_throughput.png
+
+Customers type the words of `--keywords` in turn; the default mix's flows send
+1 or 2 messages (4 of 3 events: 1.33 Send API calls per event), so the page's
+send cap, not the service, bounds events/s at 100 ms: at 280 calls/s, 210
+events/s. `--keywords hours refunds invoices account` is a one-message mix.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from bench.procs import (
     wait_for_http,
 )
 from bench.run_state import Database, MemoryWatch, max_per_second
-from bench.signed import ACCESS_TOKEN, APP_ID, APP_SECRET, PAGE_ID, psid
+from bench.signed import ACCESS_TOKEN, APP_ID, APP_SECRET, KEYWORDS, PAGE_ID, psid
 from messenger.standin.faults import META_SEND_LIMIT
 
 REFERENCE = psid(999_999)  # types the run's words one at a time
@@ -60,6 +65,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--profile", type=Path, help="py-spy the workers of each desk run into DIR")
     parser.add_argument("--procfile", type=Path, default=ROOT / "Procfile",
                         help="take the web and worker lines from another Procfile (to compare)")
+    parser.add_argument("--keywords", nargs="+", default=list(KEYWORDS),
+                        help="the words customers type, in turn (default: a mix of menu flows)")
     parser.add_argument("--timeline", action="store_true",
                         help="print each desk run's answered calls per second, start to end")
     parser.add_argument("--json", type=Path, help="append each outcome as a JSON line")
@@ -129,9 +136,10 @@ def run(work: Path, args: argparse.Namespace, design: str, workers: int, latency
             control.customer_says(customer, "hi")
         if design == "desk":
             db.wait_handled(len(customers) + 1)
-            reference = calibrate(control, db, web.url, per_customer)
+            reference = calibrate(control, db, web.url, per_customer, args.keywords)
         else:  # the peer answers each message with what it said
-            reference = control.sent_texts(REFERENCE) + [_peer_reply(w) for w in sequence(per_customer)]
+            reference = control.sent_texts(REFERENCE) + [
+                _peer_reply(w) for w in sequence(per_customer, args.keywords)]
         db.mark_run_start()
         return measure(args, Stage(label, design, workers, latency, rate, control, db, web.url,
                                    services, customers, per_customer, reference))
@@ -178,10 +186,11 @@ def start_workers(procs: Processes, env: dict[str, str], workers: int, procfile:
     return Started("", process.pid)
 
 
-def calibrate(control: StandinControl, db: Database, web_url: str, per_customer: int) -> list[str]:
+def calibrate(control: StandinControl, db: Database, web_url: str, per_customer: int,
+              keywords: list[str]) -> list[str]:
     """The reference customer types the same words, each posted after the last was answered."""
     done = db.handled()
-    for body in bodies([REFERENCE], per_customer, tag="reference"):
+    for body in bodies([REFERENCE], per_customer, tag="reference", keywords=keywords):
         post_all(web_url + "/webhook", [body], connections=1)
         done += 1
         db.wait_handled(done)
@@ -208,7 +217,7 @@ class Stage:
 
 def measure(args: argparse.Namespace, st: Stage) -> Outcome:
     pids = [pid for s in st.services for pid in only_python(process_tree(s.pid))]
-    events = bodies(st.customers, st.per_customer, tag=st.label)
+    events = bodies(st.customers, st.per_customer, tag=st.label, keywords=args.keywords)
     cpu_before, memory = cpu_seconds(pids), MemoryWatch(st.services)
     per_pid_before = {pid: cpu_seconds([pid]) for pid in pids}
     spy = _profile(args, st.label, st.services) if st.design == "desk" and args.profile else None

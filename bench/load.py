@@ -8,7 +8,7 @@ import queue
 import statistics
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,15 +18,16 @@ import requests
 from bench.signed import KEYWORDS, encode, page_payload, sign, text_event
 
 
-def sequence(n: int) -> list[str]:
+def sequence(n: int, keywords: Sequence[str] = KEYWORDS) -> list[str]:
     """What every customer types, in order: distinct neighbours, so a swap shows."""
-    return [KEYWORDS[s % len(KEYWORDS)] for s in range(n)]
+    return [keywords[s % len(keywords)] for s in range(n)]
 
 
-def bodies(customers: list[str], per_customer: int, tag: str) -> list[tuple[bytes, str]]:
+def bodies(customers: list[str], per_customer: int, tag: str,
+           keywords: Sequence[str] = KEYWORDS) -> list[tuple[bytes, str]]:
     """Signed one-event bodies, round robin over customers, timestamps rising."""
     start, out = int(time.time() * 1000), []
-    words = sequence(per_customer)
+    words = sequence(per_customer, keywords)
     for s, word in enumerate(words):
         for j, psid in enumerate(customers):
             i = s * len(customers) + j
