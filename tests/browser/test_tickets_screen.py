@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as ec
@@ -65,12 +66,20 @@ def sign_in(browser: WebDriver, base: str, rt: Runtime, customer_id: int) -> Non
     """What the customer does with the link the bot sent them."""
     link = links.login_url(base, rt.settings.secret_key, customer_id)
     browser.get(link)
-    browser.find_element(By.ID, "continue").click()
+    click(browser, By.ID, "continue")
     wait(browser).until(ec.url_to_be(f"{base}/tickets"))
 
 
 def wait(browser: WebDriver) -> WebDriverWait:
-    return WebDriverWait(browser, 10)
+    """Waits through a page that is still being replaced: an element of the old
+    document can vanish between the lookup and its use (Chromium then answers
+    "Node with given id does not belong to the document"), so look again."""
+    return WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,))
+
+
+def click(browser: WebDriver, by: str, value: str) -> None:
+    """Click an element of the page being shown, once it is there and clickable."""
+    wait(browser).until(ec.element_to_be_clickable((by, value))).click()
 
 
 def row_status(browser: WebDriver, title: str) -> str:
@@ -84,28 +93,28 @@ def test_sign_in_open_a_ticket_see_it_listed_resolve_it_and_log_out(
     sign_in(browser, base, rt, customer(rt, "800", "Ana"))
     assert "No tickets yet." in browser.page_source
 
-    browser.find_element(By.ID, "new-ticket").click()
-    browser.find_element(By.ID, "title").send_keys("Cannot log in")
+    click(browser, By.ID, "new-ticket")
+    wait(browser).until(ec.presence_of_element_located((By.ID, "title"))).send_keys("Cannot log in")
     Select(browser.find_element(By.ID, "type")).select_by_visible_text("Technical")
     browser.find_element(By.ID, "description").send_keys("The app says error 500 since Monday.")
-    browser.find_element(By.ID, "open-ticket").click()
+    click(browser, By.ID, "open-ticket")
     wait(browser).until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Cannot log in"))
     assert browser.find_element(By.ID, "ticket-status").text == "Open"
 
-    browser.find_element(By.ID, "nav-list").click()
+    click(browser, By.ID, "nav-list")
     wait(browser).until(ec.presence_of_element_located((By.ID, "tickets")))
     assert row_status(browser, "Cannot log in") == "Open"
     row = browser.find_element(By.CSS_SELECTOR, "#tickets tbody tr").text
     assert "Ana" in row and "Technical" in row and "UTC" in row
 
-    browser.find_element(By.LINK_TEXT, "Cannot log in").click()
-    browser.find_element(By.ID, "resolve").click()
+    click(browser, By.LINK_TEXT, "Cannot log in")
+    click(browser, By.ID, "resolve")
     wait(browser).until(ec.text_to_be_present_in_element((By.ID, "ticket-status"), "Resolved"))
-    browser.find_element(By.ID, "nav-list").click()
+    click(browser, By.ID, "nav-list")
     wait(browser).until(ec.presence_of_element_located((By.ID, "tickets")))
     assert row_status(browser, "Cannot log in") == "Resolved"
 
-    browser.find_element(By.CSS_SELECTOR, "#profile-menu summary").click()  # the menu at the top right
+    click(browser, By.CSS_SELECTOR, "#profile-menu summary")  # the menu at the top right
     logout = browser.find_element(By.ID, "logout")
     assert logout.text == "Logout"
     logout.click()
