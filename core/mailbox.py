@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
+from redis.commands.core import Script
+from redis.connection import Connection, SSLConnection, UnixDomainSocketConnection
 
 from core import mailbox_scripts as lua
+from core.raw_redis import RawScript
 from messenger.events import Incoming
 
 SEEN_TTL_SECONDS = 7 * 24 * 3600  # Meta's redeliveries stop long before this
@@ -62,6 +65,7 @@ class Mailbox:
         self._retire = redis.register_script(lua.RETIRE)
         self._heartbeat = redis.register_script(lua.HEARTBEAT)
         self._recover = redis.register_script(lua.RECOVER)
+        self._journal = _per_event_script(redis, lua.JOURNAL)
 
     def ingest(self, events: Sequence[Incoming]) -> tuple[int, int | None]:
         """Store new events (one round trip). Returns (added, drain reservation)."""
@@ -135,10 +139,7 @@ class Mailbox:
 
     def journal(self, customer: str, call: str, outcome: str) -> None:
         """Note at once, in one round trip, that a call was made (see bot.outbox)."""
-        with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hset(_journal(customer), call, outcome)
-            pipe.pexpire(_journal(customer), SEEN_TTL_SECONDS * 1000)
-            pipe.execute()
+        self._journal(keys=[_journal(customer)], args=[call, outcome, SEEN_TTL_SECONDS * 1000])
 
     def journaled(self, customer: str) -> dict[str, str]:
         """The calls noted by `journal` and not yet cleared by `done_many`."""
@@ -167,6 +168,18 @@ class Mailbox:
             pipe.llen(DEAD_LETTERS)
             ready, inflight, delayed, dead = pipe.execute()
         return {"ready": ready, "inflight": inflight, "delayed": delayed, "dead": dead}
+
+
+def _per_event_script(redis: Redis, source: str) -> Script | RawScript:
+    """A script called once per event: sent raw on redis-py's own network connections
+    (`core.raw_redis`: ~50 µs of CPU instead of ~110); any other client (fakeredis, in
+    the one-process mode) keeps redis-py's path."""
+    if redis.connection_pool.connection_class in _NETWORK_CONNECTIONS:
+        return RawScript(redis.connection_pool, source)
+    return redis.register_script(source)
+
+
+_NETWORK_CONNECTIONS = (Connection, SSLConnection, UnixDomainSocketConnection)
 
 
 def _queued(customer: str, member: str) -> Queued:

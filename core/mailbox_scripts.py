@@ -135,3 +135,12 @@ if redis.call('ZCARD', 'sd:consumers') > 0 then return false end
 if redis.call('LLEN', 'sd:ready') == 0 then return false end
 return reserve(now, ttl, max)
 """
+
+# KEYS[1]: a customer's journal (HASH call key -> outcome). ARGV: call key, outcome,
+# the journal's TTL in ms. Notes that a call was made (bot.outbox), atomically with
+# the TTL that keeps an abandoned journal from living forever.
+JOURNAL = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+"""

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import time
 
+import fakeredis
+import pytest
 from redis import Redis
 
-from core.mailbox import Mailbox, Timing, now_ms
+from core.mailbox import SEEN_TTL_SECONDS, Mailbox, Timing, now_ms
 from messenger.events import parse_payload
 from tests.support import payloads as p
 
@@ -109,3 +111,29 @@ def test_a_retiring_drain_schedules_one_check_for_a_lease_held_elsewhere(redis: 
     assert successor is None and check_at is not None
     assert 4000 <= check_at - now_ms() <= 5000  # when the lease would run out
     assert box.retire(3) == (None, None)  # one pending check is enough
+
+
+@pytest.mark.parametrize("client", ["redis", "fakeredis"])
+def test_journaled_outcomes_survive_until_their_events_are_done(
+        request: pytest.FixtureRequest, client: str) -> None:
+    redis = request.getfixturevalue("redis") if client == "redis" else fakeredis.FakeRedis()
+    box = Mailbox(redis)
+    box.ingest(incoming(p.text("5", "hi"), p.text("5", "again")))
+    customer = box.claim(1)
+    assert customer is not None
+    items = box.peek_many(customer, 2)
+    box.journal(customer, "k#0", '["sent", "m_1", null]')
+    box.journal(customer, "k#1", '["failed", null, "refused"]')
+    assert box.journaled(customer) == {"k#0": '["sent", "m_1", null]',
+                                       "k#1": '["failed", null, "refused"]'}
+    assert 0 < redis.pttl(f"sd:sent:{customer}") <= SEEN_TTL_SECONDS * 1000
+    box.done_many(items)
+    assert box.journaled(customer) == {}
+
+
+def test_the_journal_is_written_after_redis_forgets_its_scripts(redis: Redis) -> None:
+    box = Mailbox(redis)
+    box.journal("page:6", "k#0", "first")
+    redis.script_flush()
+    box.journal("page:6", "k#1", "second")
+    assert box.journaled("page:6") == {"k#0": "first", "k#1": "second"}
