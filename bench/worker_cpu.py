@@ -67,6 +67,8 @@ class Layers:
 def instrument(rt: Runtime, layers: Layers, counts: Counter[str]) -> None:
     import bot.decisions
     import core.throttle
+    from redis.client import Pipeline
+    from sqlalchemy.engine import Connection
 
     rt.graph._http.request = layers.wrap("Graph HTTP", rt.graph._http.request)  # type: ignore[method-assign]
     bot.decisions.handle_turn = layers.wrap("deciding the turn", bot.decisions.handle_turn)
@@ -74,6 +76,15 @@ def instrument(rt: Runtime, layers: Layers, counts: Counter[str]) -> None:
     Session.commit = layers.wrap("ORM flush + commit", Session.commit)  # type: ignore[method-assign]
     Session.execute = layers.wrap("ORM execute", Session.execute)  # type: ignore[method-assign]
     Session.get = layers.wrap("ORM get", Session.get)  # type: ignore[method-assign]
+    Connection.execute = layers.wrap("Core execute", Connection.execute)  # type: ignore[method-assign]
+    rt.mailbox.journal = layers.wrap("outcome journal", rt.mailbox.journal)  # type: ignore[method-assign]
+    pipeline_execute = Pipeline.execute
+
+    def pipeline(self: Pipeline, *args: Any, **kwargs: Any) -> Any:
+        counts.update(["redis pipelines"])
+        return pipeline_execute(self, *args, **kwargs)
+
+    Pipeline.execute = layers.wrap("other Redis", pipeline)  # type: ignore[method-assign]
     redis_call = rt.redis.execute_command
 
     def counted(*args: Any, **kwargs: Any) -> Any:
