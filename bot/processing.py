@@ -29,17 +29,18 @@ MAX_ATTEMPTS = 8  # transient failures of one event before it is set aside
 def process_customer(rt: Runtime, customer_key: str) -> int:
     """Work through a customer's mailbox; returns a retry delay in ms (0: done)."""
     budget = EVENTS_PER_CLAIM
-    while budget > 0:
-        items = rt.mailbox.peek_many(customer_key, budget)
-        if not items:
-            return 0
+    items = rt.mailbox.peek_many(customer_key, budget)
+    while items:
         finished, failure = run(rt, items)
-        rt.mailbox.done_many(items[:finished])
         budget -= max(finished, 1)
-        if failure is not None:
-            delay = _after_failure(rt, items[finished], failure)
-            if delay:
-                return delay
+        if failure is None:  # the next events come back with the bookkeeping
+            items = rt.mailbox.done_many(items[:finished], then_peek=max(budget, 0))
+            continue
+        rt.mailbox.done_many(items[:finished])
+        delay = _after_failure(rt, items[finished], failure)
+        if delay:
+            return delay
+        items = rt.mailbox.peek_many(customer_key, budget) if budget > 0 else []
     return 0
 
 

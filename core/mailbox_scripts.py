@@ -144,3 +144,18 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 """
+
+# KEYS: a customer's mailbox, its attempts hash, its journal. ARGV: how many of the
+# next events to return, then the members of the events done. The events leave the
+# mailbox with their attempt counts and the journal (their calls' outcomes are in the
+# database by now); the customer's next waiting events come back, oldest first.
+DONE = """
+local limit = tonumber(ARGV[1])
+for i = 2, #ARGV do
+  redis.call('ZREM', KEYS[1], ARGV[i])
+  redis.call('HDEL', KEYS[2], string.sub(ARGV[i], 1, 15))
+end
+if #ARGV > 1 then redis.call('DEL', KEYS[3]) end
+if limit < 1 then return {} end
+return redis.call('ZRANGE', KEYS[1], 0, limit - 1)
+"""

@@ -137,3 +137,23 @@ def test_the_journal_is_written_after_redis_forgets_its_scripts(redis: Redis) ->
     redis.script_flush()
     box.journal("page:6", "k#1", "second")
     assert box.journaled("page:6") == {"k#0": "first", "k#1": "second"}
+
+
+@pytest.mark.parametrize("client", ["redis", "fakeredis"])
+def test_done_events_leave_and_the_next_ones_come_back(
+        request: pytest.FixtureRequest, client: str) -> None:
+    redis = request.getfixturevalue("redis") if client == "redis" else fakeredis.FakeRedis()
+    box = Mailbox(redis)
+    box.ingest(incoming(*(p.text("7", f"m{i}", mid=f"m7_{i}", timestamp=1000 + i) for i in range(3))))
+    customer = box.claim(1)
+    assert customer is not None
+    first = box.peek_many(customer, 2)
+    box.failed_attempt(first[0])
+    box.journal(customer, "k#0", "sent")
+    box.ingest(incoming(p.text("7", "late", mid="m7_late", timestamp=2000)))  # arrives meanwhile
+    rest = box.done_many(first, then_peek=5)
+    assert [item.event["message"]["text"] for item in rest] == ["m2", "late"]
+    assert box.peek_many(customer, 5) == rest
+    assert box.journaled(customer) == {} and box.failed_attempt(rest[0]) == 1
+    assert redis.hget(f"sd:att:{customer}", first[0].member[:15]) is None
+    assert box.done_many(rest) == [] and box.peek(customer) is None
