@@ -153,8 +153,7 @@ class Ledger:
         table = Outbox.__table__  # type: ignore[attr-defined]
         lines = [line for call, status, result, _, at in outcomes if status == "sent"
                  and (line := _transcript_line(self.customer, call, result, at)) is not None]
-        with session_scope(self.rt.engine) as session:
-            connection = session.connection()
+        with self.rt.engine.begin() as connection:  # Core only: no ORM session needed
             connection.execute(
                 update(table)
                 .where(table.c.event_key == bindparam("b_key"), table.c.seq == bindparam("b_seq"),
