@@ -40,7 +40,7 @@ def process_customer(rt: Runtime, customer_key: str) -> int:
         delay = _after_failure(rt, items[finished], failure)
         if delay:
             return delay
-        items = rt.mailbox.peek_many(customer_key, budget) if budget > 0 else []
+        items = rt.mailbox.peek_many(customer_key, budget)
     return 0
 
 

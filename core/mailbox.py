@@ -67,6 +67,7 @@ class Mailbox:
         self._recover = redis.register_script(lua.RECOVER)
         self._journal = _hot_script(redis, lua.JOURNAL)
         self._done = _hot_script(redis, lua.DONE)
+        self._peek = _hot_script(redis, lua.PEEK)
 
     def ingest(self, events: Sequence[Incoming]) -> tuple[int, int | None]:
         """Store new events (one round trip). Returns (added, drain reservation)."""
@@ -119,7 +120,9 @@ class Mailbox:
 
     def peek_many(self, customer: str, limit: int) -> list[Queued]:
         """Up to `limit` of the customer's waiting events, oldest first, left in place."""
-        members = self.redis.zrange(f"sd:mb:{customer}", 0, limit - 1)
+        if limit < 1:
+            return []
+        members = self._peek(keys=[f"sd:mb:{customer}"], args=[limit])
         return [_queued(customer, _text(member)) for member in members]
 
     def done(self, item: Queued) -> None:

@@ -159,3 +159,9 @@ if #ARGV > 1 then redis.call('DEL', KEYS[3]) end
 if limit < 1 then return {} end
 return redis.call('ZRANGE', KEYS[1], 0, limit - 1)
 """
+
+# KEYS[1]: a customer's mailbox. ARGV: how many. Its oldest waiting events (a script
+# only so that it can be sent raw with the others: see core.mailbox).
+PEEK = """
+return redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+"""
