@@ -89,11 +89,14 @@ class SendThrottle:
         """Block until this call may go out; returns the seconds waited."""
         with self._lock:  # one reservation at a time: racing threads would waste slots
             delay = self._next_slot(page_id)
-            while delay is None:  # a fresh block is stale only after a long stall
-                now = self._clock()
+            if delay is None:
                 offset = self.reserve(page_id, self.block)
-                self._blocks[page_id] = _Block(now + offset, now, self.block)
-                delay = self._next_slot(page_id)
+                # Timed from after the round trip: Redis answered a little earlier, so
+                # the slots are placed late rather than early. The first is taken at
+                # once, however long the round trip took (no re-reserving under load).
+                now = self._clock()
+                self._blocks[page_id] = _Block(now + offset, now, self.block, taken=1)
+                delay = max(0.0, offset)
         if delay > 0:
             self._sleep(delay)
         return delay
