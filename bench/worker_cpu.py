@@ -137,7 +137,8 @@ def main() -> None:
         settings = Settings(messenger_app_secret=APP_SECRET, messenger_page_access_token=ACCESS_TOKEN,
                             messenger_app_id=APP_ID, redis_url=redis_url, database_url=db.url,
                             graph_api_url=graph_url, secret_key="bench-secret-key",
-                            instance_path=str(work))
+                            instance_path=str(work),
+                            send_rate_per_page=1_000_000)  # the page's cap lifted, as at 0 ms
         rt = runtime.build_runtime(settings)
         runtime.install(rt)
         feed(rt, customers, 0, 2 * len(customers))  # first contact: profiles, first turns
