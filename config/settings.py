@@ -47,7 +47,7 @@ class Settings:
     drain_jobs: int = 4
     drain_threads: int = 32
     lease_ms: int = 30_000
-    send_rate_per_page: int = 280
+    send_rate_per_page: int = 250
     testing: bool = False
 
     def __repr__(self) -> str:  # never print secrets

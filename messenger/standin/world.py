@@ -182,16 +182,19 @@ class Standin:
             self.calls.append((method, path, status))
 
     def send(self, body: Any) -> dict[str, Any]:
-        """A Send API call: latency, injected faults, rate limit, then Facebook's rules."""
+        """A Send API call: the rate limit (counted on arrival, as Meta counts), latency,
+        injected faults, then Facebook's rules."""
+        with self._lock:
+            admitted = self._limiter.admit(self.rate_limit_per_second)
         time.sleep(self.latency)
+        if not admitted:
+            raise rate_limited()
         with self._lock:
             fault = self._faults.pop()
         if fault is not None:
             time.sleep(fault.delay)
             raise fault.error
         with self._lock:
-            if not self._limiter.admit(self.rate_limit_per_second):
-                raise rate_limited()
             response, echo = self.page.send(body, self.clock())
             if echo is not None and self.echoes:
                 self._queue((echo, False))

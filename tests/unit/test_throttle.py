@@ -117,3 +117,24 @@ def test_a_slow_round_trip_still_gets_its_slot_without_reserving_again(redis: Re
     throttle.reserve = slow_reserve  # type: ignore[method-assign]
     assert throttle.wait(PAGE) == 0.0
     assert len(reservations) == 1
+
+
+def test_a_thread_that_wakes_up_late_takes_a_fresh_slot_and_then_goes_anyway(
+        redis: Redis) -> None:
+    clock = FrozenClock()
+    late_by = [0.0]
+
+    def sleep(seconds: float) -> None:
+        clock.now += seconds + late_by[0]
+
+    throttle = SendThrottle(redis, 100, sleep=sleep, clock=clock)  # one slot per block
+    reservations: list[int] = []
+    reserve = throttle.reserve
+    throttle.reserve = lambda page, count=1: reservations.append(count) or reserve(page, count)  # type: ignore[method-assign]
+    for _ in range(5):  # past the burst: each call sleeps until its slot, on time
+        throttle.wait(PAGE)
+    assert len(reservations) == 5
+
+    late_by[0] = 0.05  # the scheduler wakes the thread 50 ms after its slot
+    throttle.wait(PAGE)
+    assert len(reservations) == 5 + 3  # two fresh slots, then it goes: never stuck
