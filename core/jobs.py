@@ -27,6 +27,10 @@ class Dispatcher(Protocol):
     def enqueue(self, func: Callable[..., Any], *args: Any, queue: str = EVENTS_QUEUE,
                 retries: int = 0, at_ms: int | None = None) -> None: ...
 
+    def others_waiting(self, besides: Callable[..., Any]) -> bool:
+        """Whether a job other than `besides` waits for a worker (a long job then hands over)."""
+        ...
+
 
 def _backoff(retries: int) -> list[int]:
     return [min(5 * 2**i, 600) for i in range(retries)]
@@ -55,6 +59,15 @@ class RQDispatcher:
             when = datetime.fromtimestamp(at_ms / 1000, UTC)
             self.queue(queue).enqueue_at(when, func, *args, **options)
 
+    def others_waiting(self, besides: Callable[..., Any]) -> bool:
+        """Mail waits, or a job other than `besides` waits on the events queue (a due
+        handover check, say). Other `besides` jobs (drains reserved for consumers that
+        no worker has taken yet) do not count."""
+        if self.queue(MAIL_QUEUE).count:
+            return True
+        name = f"{besides.__module__}.{besides.__qualname__}"
+        return any(job.func_name != name for job in self.queue(EVENTS_QUEUE).get_jobs(0, 50))
+
 
 class InProcessDispatcher:
     """Runs jobs on a thread pool of this process (laptop mode and `chat`)."""
@@ -78,6 +91,10 @@ class InProcessDispatcher:
             timer.start()
         else:
             self._submit(func, args, retries)
+
+    def others_waiting(self, besides: Callable[..., Any]) -> bool:
+        """Never: each job has a thread of the pool, so a long one keeps nobody waiting."""
+        return False
 
     def _submit(self, func: Callable[..., Any], args: tuple[Any, ...], retries: int) -> None:
         with self._lock:
