@@ -15,8 +15,6 @@ from redis.exceptions import RedisError
 
 from bot.jobs import drain
 from core.ingest import IngestBatcher
-from core.mailbox import Mailbox
-from core.raw_redis import ScriptRedis
 from core.runtime import Runtime
 from messenger import signature
 from messenger.events import parse_payload
@@ -35,15 +33,7 @@ def _runtime() -> Runtime:
 def _start_batcher(state: BlueprintSetupState) -> None:
     rt: Runtime = state.app.extensions["runtime"]
     state.app.extensions["ingest"] = IngestBatcher(
-        _ingest_mailbox(rt), lambda reservation: rt.dispatcher.enqueue(drain, reservation))
-
-
-def _ingest_mailbox(rt: Runtime) -> Mailbox:
-    """The runtime's mailbox, with its scripts sent raw on a real Redis (`core.raw_redis`);
-    fakeredis (one-process mode) keeps redis-py's path."""
-    if rt.in_process:
-        return rt.mailbox
-    return Mailbox(ScriptRedis.sharing(rt.redis), rt.mailbox.timing)
+        rt.mailbox, lambda reservation: rt.dispatcher.enqueue(drain, reservation))
 
 
 @bp.get("/webhook")

@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
-from redis.commands.core import Script
-from redis.connection import Connection, SSLConnection, UnixDomainSocketConnection
 
 from core import mailbox_scripts as lua
-from core.raw_redis import RawScript
+from core.raw_redis import fast_script
 from messenger.events import Incoming
 
 SEEN_TTL_SECONDS = 7 * 24 * 3600  # Meta's redeliveries stop long before this
@@ -59,15 +57,15 @@ class Mailbox:
     def __init__(self, redis: Redis, timing: Timing = Timing()) -> None:
         self.redis = redis
         self.timing = timing
-        self._ingest = redis.register_script(lua.INGEST)
-        self._claim = _hot_script(redis, lua.CLAIM)
-        self._release = _hot_script(redis, lua.RELEASE)
+        self._ingest = fast_script(redis, lua.INGEST)
+        self._claim = fast_script(redis, lua.CLAIM)
+        self._release = fast_script(redis, lua.RELEASE)
         self._retire = redis.register_script(lua.RETIRE)
         self._heartbeat = redis.register_script(lua.HEARTBEAT)
         self._recover = redis.register_script(lua.RECOVER)
-        self._journal = _hot_script(redis, lua.JOURNAL)
-        self._done = _hot_script(redis, lua.DONE)
-        self._peek = _hot_script(redis, lua.PEEK)
+        self._journal = fast_script(redis, lua.JOURNAL)
+        self._done = fast_script(redis, lua.DONE)
+        self._peek = fast_script(redis, lua.PEEK)
 
     def ingest(self, events: Sequence[Incoming]) -> tuple[int, int | None]:
         """Store new events (one round trip). Returns (added, drain reservation)."""
@@ -172,18 +170,6 @@ class Mailbox:
             pipe.llen(DEAD_LETTERS)
             ready, inflight, delayed, dead = pipe.execute()
         return {"ready": ready, "inflight": inflight, "delayed": delayed, "dead": dead}
-
-
-def _hot_script(redis: Redis, source: str) -> Script | RawScript:
-    """A script called per event or per claim: sent raw on redis-py's own network connections
-    (`core.raw_redis`: ~50 µs of CPU instead of ~110); any other client (fakeredis, in
-    the one-process mode) keeps redis-py's path."""
-    if redis.connection_pool.connection_class in _NETWORK_CONNECTIONS:
-        return RawScript(redis.connection_pool, source)
-    return redis.register_script(source)
-
-
-_NETWORK_CONNECTIONS = (Connection, SSLConnection, UnixDomainSocketConnection)
 
 
 def _queued(customer: str, member: str) -> Queued:

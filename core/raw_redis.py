@@ -1,10 +1,10 @@
 """Lua scripts called without redis-py's per-command machinery, for the
-webhook's hot path.
+hot paths (the webhook's ingest, the worker's per-event mailbox calls).
 
 redis-py spends ~100 µs of Python on every command (a pool checkout that
 probes the socket, observability hooks, retry closures, argument encoding).
-The webhook runs one script call per batch of requests, so a `RawScript`
-packs EVALSHA itself and sends it over one connection of its own, built with
+The webhook runs one script call per batch of requests and the worker a few
+per event, so a `RawScript` packs EVALSHA itself and sends it over one connection of its own, built with
 the client's own settings: the same socket timeouts, retries (the fail-fast
 policy of `core.connections`) and health checks. A script Redis no longer
 knows (restarted, SCRIPT FLUSH) is loaded and the call retried once.
@@ -18,21 +18,28 @@ from collections.abc import Sequence
 from typing import Any
 
 from redis import Redis
-from redis.connection import AbstractConnection, ConnectionPool
+from redis.commands.core import Script
+from redis.connection import (
+    AbstractConnection,
+    Connection,
+    ConnectionPool,
+    SSLConnection,
+    UnixDomainSocketConnection,
+)
 from redis.exceptions import DataError, NoScriptError
 
 Arg = bytes | str | int | float
 
 
-class ScriptRedis(Redis):
-    """A client on another client's pool whose `register_script` returns `RawScript`s."""
+def fast_script(redis: Redis, source: str) -> Script | RawScript:
+    """A script for a hot path: sent raw on the client's own network connections; any
+    other client (fakeredis, in the one-process mode) keeps redis-py's `Script`."""
+    if redis.connection_pool.connection_class in _NETWORK_CONNECTIONS:
+        return RawScript(redis.connection_pool, source)
+    return redis.register_script(source)
 
-    @classmethod
-    def sharing(cls, redis: Redis) -> ScriptRedis:
-        return cls(connection_pool=redis.connection_pool)
 
-    def register_script(self, script: str | bytes) -> RawScript:  # type: ignore[override]
-        return RawScript(self.connection_pool, script)
+_NETWORK_CONNECTIONS = (Connection, SSLConnection, UnixDomainSocketConnection)
 
 
 class RawScript:

@@ -15,7 +15,7 @@ from redis.exceptions import ResponseError
 from app import create_app
 from core import runtime
 from core.connections import connect_redis
-from core.raw_redis import ScriptRedis
+from core.raw_redis import RawScript
 from tests.conftest import make_settings
 from tests.support import payloads as p
 from tests.support.servers import free_port, redis_server
@@ -41,14 +41,14 @@ def private_redis(tmp_path: Path) -> Iterator[tuple[str, int]]:
 
 def test_a_raw_script_answers_as_redis_py_does(redis: Redis) -> None:
     args = ["¿dónde? 🚚", b"\x00raw", 12, 1.5, "7"]
-    raw = ScriptRedis.sharing(redis).register_script(ECHO)
+    raw = RawScript(redis.connection_pool, ECHO)
     assert raw(keys=["k"], args=args) == redis.register_script(ECHO)(keys=["k"], args=args)
     assert raw(keys=["k"], args=args) == ["¿dónde? 🚚".encode(), b"\x00raw", b"12", b"1.5", 7,
                                           None, b"k"]
 
 
 def test_a_script_error_is_raised_not_returned(redis: Redis) -> None:
-    broken = ScriptRedis.sharing(redis).register_script("return redis.call('NOSUCHCOMMAND')")
+    broken = RawScript(redis.connection_pool, "return redis.call('NOSUCHCOMMAND')")
     with pytest.raises(ResponseError):
         broken()
 
@@ -79,4 +79,4 @@ def test_redis_down_then_back_answers_503_then_stores_again(
 def test_an_unreachable_redis_raises_a_redis_error() -> None:
     client = connect_redis(f"redis://127.0.0.1:{free_port()}/0")
     with pytest.raises(RedisConnectionError):
-        ScriptRedis.sharing(client).register_script("return 1")()
+        RawScript(client.connection_pool, "return 1")()
