@@ -37,6 +37,7 @@ from bench.procs import (
     Processes,
     bench_environ,
     cpu_seconds,
+    cpu_times,
     free_port,
     only_python,
     process_tree,
@@ -219,7 +220,7 @@ def measure(args: argparse.Namespace, st: Stage) -> Outcome:
     pids = [pid for s in st.services for pid in only_python(process_tree(s.pid))]
     events = bodies(st.customers, st.per_customer, tag=st.label, keywords=args.keywords)
     cpu_before, memory = cpu_seconds(pids), MemoryWatch(st.services)
-    per_pid_before = {pid: cpu_seconds([pid]) for pid in pids}
+    per_pid_before = {pid: cpu_times(pid) for pid in pids}
     spy = _profile(args, st.label, st.services) if st.design == "desk" and args.profile else None
     started = time.monotonic()
     posted = post_all(st.web_url + "/webhook", events, args.connections)

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.procs import cpu_seconds, pss_bytes, rss_bytes
+from bench.procs import cpu_times, pss_bytes, rss_bytes
 
 
 @dataclass
@@ -29,14 +29,16 @@ class Outcome:
     max_sends_per_s: int
 
 
-def print_processes(pids: list[int], before: dict[int, float]) -> None:
-    """Each process's CPU during the run, and its RSS and PSS now."""
+def print_processes(pids: list[int], before: dict[int, tuple[float, float]]) -> None:
+    """Each process's CPU during the run (and the kernel's part), and its RSS and PSS now."""
     for pid in pids:
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        print(f"  pid {pid:7d} CPU {cpu_seconds([pid]) - before.get(pid, 0.0):6.2f} s  "
+        user, system = (now - then for now, then in
+                        zip(cpu_times(pid), before.get(pid, (0.0, 0.0)), strict=True))
+        print(f"  pid {pid:7d} CPU {user + system:6.2f} s (sys {system:5.2f})  "
               f"RSS {rss_bytes([pid]) / 2**20:5.0f} MB  PSS {pss_bytes([pid]) / 2**20:5.0f} MB  "
               f"{command[:80]}", flush=True)
 
