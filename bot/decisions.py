@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, event
+from sqlalchemy import Insert, Table, bindparam, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, col, select
@@ -118,12 +118,13 @@ def _decide(rt: Runtime, items: list[Queued]) -> Decided:
     flows, first = rt.flows.current, items[0]
     keys = [event_key(item) for item in items]
     with session_scope(rt.engine) as session:
-        customer = session.exec(select(Customer).where(
-            Customer.page_id == first.page_id, Customer.psid == first.psid)).first()
+        found = session.exec(_CUSTOMER, params={
+            "page_id": first.page_id, "psid": first.psid, "keys": keys}).first()
+        customer, any_handled = found if found is not None else (None, False)
         if customer is None or (not customer.profile_checked
                                 and any(item.kind in PROFILE_KINDS for item in items)):
             raise _NeedsProfile
-        handled = set(session.exec(select(HandledEvent.key).where(col(HandledEvent.key).in_(keys))))
+        handled = set(session.exec(_HANDLED, params={"keys": keys})) if any_handled else set()
         rows = _Rows(session)
         decided = Decided(customer)
         for index, (item, key) in enumerate(zip(items, keys, strict=True)):
@@ -143,6 +144,14 @@ def _decide(rt: Runtime, items: list[Queued]) -> Decided:
         rows.flush()
         session.add(customer)
     return decided
+
+
+# Built once (a statement's construction and cache key cost more than its round trip's
+# CPU). The customer comes with whether any of the run's events was decided before (a
+# re-run), so a first run, the usual case, reads the handled markers in no second query.
+_HANDLED = select(HandledEvent.key).where(col(HandledEvent.key).in_(bindparam("keys", expanding=True)))
+_CUSTOMER = select(Customer, _HANDLED.exists()).where(
+    Customer.page_id == bindparam("page_id"), Customer.psid == bindparam("psid"))
 
 
 def _joins(previous: Decision, customer: Customer, item: Queued) -> bool:
@@ -213,7 +222,7 @@ class _Rows:
     def flush(self) -> None:
         pending, self.pending = self.pending, {}
         for table, rows in pending.items():
-            self.session.connection().execute(table.insert(), rows)
+            self.session.connection().execute(_INSERTS[table], rows)
 
     def _add(self, model: type, **values: Any) -> None:
         self.pending.setdefault(model.__table__, []).append(values)  # type: ignore[attr-defined]
@@ -221,6 +230,10 @@ class _Rows:
     def _before_read(self, state: ORMExecuteState) -> None:
         if self.pending and any(m.class_ in self.TABLES for m in state.all_mappers):
             self.flush()
+
+
+_INSERTS: dict[Table, Insert] = {model.__table__: model.__table__.insert()  # type: ignore[attr-defined]
+                                 for model in _Rows.TABLES}
 
 
 def _event_time(item: Queued) -> datetime:

@@ -150,21 +150,27 @@ class Ledger:
         if not self.outcomes:
             return
         outcomes, self.outcomes = self.outcomes, []
-        table = Outbox.__table__  # type: ignore[attr-defined]
         lines = [line for call, status, result, _, at in outcomes if status == "sent"
                  and (line := _transcript_line(self.customer, call, result, at)) is not None]
         with self.rt.engine.begin() as connection:  # Core only: no ORM session needed
-            connection.execute(
-                update(table)
-                .where(table.c.event_key == bindparam("b_key"), table.c.seq == bindparam("b_seq"),
-                       table.c.status == "pending")
-                .values(status=bindparam("b_status"), result=bindparam("b_result"),
-                        error=bindparam("b_error"), done_at=bindparam("b_at")),
-                [{"b_key": call.event_key, "b_seq": call.seq, "b_status": status,
-                  "b_result": result, "b_error": error, "b_at": at}
-                 for call, status, result, error, at in outcomes])
+            connection.execute(_MARK_DONE, [
+                {"b_key": call.event_key, "b_seq": call.seq, "b_status": status,
+                 "b_result": result, "b_error": error, "b_at": at}
+                for call, status, result, error, at in outcomes])
             if lines:
-                connection.execute(Message.__table__.insert(), lines)  # type: ignore[attr-defined]
+                connection.execute(_TRANSCRIBE, lines)
+
+
+# Built once: a statement's construction and cache key cost more CPU than its round trip.
+_OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
+_MARK_DONE = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.event_key == bindparam("b_key"), _OUTBOX.c.seq == bindparam("b_seq"),
+           _OUTBOX.c.status == "pending")
+    .values(status=bindparam("b_status"), result=bindparam("b_result"),
+            error=bindparam("b_error"), done_at=bindparam("b_at"))
+)
+_TRANSCRIBE = Message.__table__.insert()  # type: ignore[attr-defined]
 
 
 def _execute(rt: Runtime, customer: Customer, call: Call) -> str | None:

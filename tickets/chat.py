@@ -14,7 +14,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 from sqlmodel import Session, col, select
 
 from bot import replies
@@ -128,6 +128,8 @@ def _unseen_replies(session: Session, turn: Turn, key: str) -> list[tuple[Ticket
     changes to them (a reply one turn delivered is not delivered again by the next)."""
     cache: dict[int | None, list[tuple[TicketReply, Ticket]]] = session.info.setdefault(
         "tickets.unseen_replies", {})
+    if turn.customer.id not in cache and not _any_unseen(session, turn.customer.id, key):
+        cache[turn.customer.id] = []
     if turn.customer.id not in cache:
         cache[turn.customer.id] = list(session.exec(
             select(TicketReply, Ticket).join(Ticket)
@@ -137,6 +139,23 @@ def _unseen_replies(session: Session, turn: Turn, key: str) -> list[tuple[Ticket
         ).all())
     return [(reply, ticket) for reply, ticket in cache[turn.customer.id]
             if reply.messenger in NOT_YET_SEEN or reply.delivered_in == key]
+
+
+# Built once: most customers have no reply waiting, and this probe costs a fraction of
+# building and loading the ORM query below (~0.5 ms of CPU per run of events).
+_UNSEEN_PROBE = (
+    select(TicketReply.id).join(Ticket)
+    .where(Ticket.customer_id == bindparam("customer_id"),
+           or_(col(TicketReply.messenger).in_(NOT_YET_SEEN),
+               TicketReply.delivered_in == bindparam("key")))
+    .limit(1)
+)
+
+
+def _any_unseen(session: Session, customer_id: int | None, key: str) -> bool:
+    """Whether `_unseen_replies` could find any: the same condition, as one bare row."""
+    params = {"customer_id": customer_id, "key": key}
+    return session.connection().execute(_UNSEEN_PROBE, params).first() is not None
 
 
 def _ticket_buttons(turn: Turn, ticket: Ticket) -> replies.Message:

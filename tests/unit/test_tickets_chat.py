@@ -326,3 +326,18 @@ def test_while_an_agent_has_the_chat_replies_wait_and_come_after(desk: Desk) -> 
     later = desk.says("26", "hours")
     assert any("Answer by email." in text(b) for b in later)
     assert desk.messenger_state(reply_id) == "delivered"
+
+
+def test_a_reply_whose_event_was_never_queued_goes_out_with_the_next_message(desk: Desk) -> None:
+    """The agent's reply was stored but its event never reached the mailbox (the web
+    process died between the two): the customer's next message still brings it."""
+    ticket = open_ticket(desk, "27")
+    assert ticket.id is not None
+    assert not any("Checked:" in text(b) for b in desk.says("27", "hours"))  # none waiting yet
+    reply_id = desk.reply(ticket.id, "Checked: refunded.")
+    answer = desk.says("27", "billing")
+    assert "Checked: refunded." in text(answer[0])
+    assert [b["title"] for b in buttons(answer[1])] == ["Resolve", "View ticket"]
+    assert desk.messenger_state(reply_id) == "delivered"
+    assert desk.reply_arrives("27", reply_id) == []  # its event, late: nothing more
+    assert not any("Checked:" in text(b) for b in desk.says("27", "hours"))
