@@ -16,8 +16,9 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.processing import process_customer
+from bot.processing import EVENTS_PER_CLAIM, serve_customer
 from core import runtime
+from core.mailbox import Queued
 from core.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -85,15 +86,15 @@ class Drainer:
         queues more), polling less often the longer it finds nothing."""
         poll = POLL_SECONDS
         while not self._slice_over():
-            customer = self.rt.mailbox.claim(self.consumer_id)
-            if customer is None:
+            claimed = self.rt.mailbox.claim_events(self.consumer_id, EVENTS_PER_CLAIM)
+            if claimed is None:
                 if time.monotonic() - self._last_claim > IDLE_SECONDS:
                     return
                 time.sleep(poll)
                 poll = min(poll * 2, MAX_POLL_SECONDS)
                 continue
             self._last_claim, poll = time.monotonic(), POLL_SECONDS
-            self._serve(customer)
+            self._serve(*claimed)
             self._last_claim = time.monotonic()
 
     def _slice_over(self) -> bool:
@@ -116,19 +117,18 @@ class Drainer:
             log.warning("could not look at the queues; ending the drain's slice", exc_info=True)
             return True
 
-    def _serve(self, customer: str) -> None:
+    def _serve(self, customer: str, items: list[Queued]) -> None:
         with self._lock:
             self.held.add(customer)
-        delay = 0
         try:
-            delay = process_customer(self.rt, customer)
+            # Released in there, with its last events' bookkeeping. On an unexpected error
+            # the lease is kept and expires: the event is retried by a later consumer
+            # instead of being dropped.
+            serve_customer(self.rt, customer, items)
         finally:
-            # On an unexpected error the lease is kept and expires: the event
-            # is retried by a later consumer instead of being dropped.
             with self._lock:
                 self.held.discard(customer)
                 self.served += 1
-        self.rt.mailbox.release(customer, delay_ms=delay)
 
     def _heartbeat(self) -> None:
         interval = self.rt.mailbox.timing.lease_ms / 3000

@@ -86,9 +86,18 @@ class Mailbox:
         return int(self.redis.incr("sd:consumer:seq"))
 
     def claim(self, consumer_id: int) -> str | None:
+        claimed = self.claim_events(consumer_id, 0)
+        return claimed[0] if claimed else None
+
+    def claim_events(self, consumer_id: int, limit: int) -> tuple[str, list[Queued]] | None:
+        """A customer to serve, with up to `limit` of its waiting events (as `peek_many`),
+        in one round trip; None when no customer waits."""
         t = self.timing
-        customer = self._claim(args=[now_ms(), consumer_id, t.consumer_ttl_ms, t.lease_ms])
-        return _text(customer) if customer else None
+        claimed = self._claim(args=[now_ms(), consumer_id, t.consumer_ttl_ms, t.lease_ms, limit])
+        if not claimed:
+            return None
+        customer = _text(claimed[0])
+        return customer, [_queued(customer, _text(member)) for member in claimed[1:]]
 
     def release(self, customer: str, *, delay_ms: int = 0) -> None:
         self._release(args=[customer, now_ms(), delay_ms])
@@ -134,9 +143,18 @@ class Mailbox:
         Their calls' outcomes are in the database by now, so the journal goes too."""
         if not items:
             return []
-        customer = items[0].customer
+        return self._done_script(items[0].customer, items, then_peek, release=False)
+
+    def done_and_next(self, customer: str, items: Sequence[Queued], limit: int) -> list[Queued]:
+        """Like `done_many` with `then_peek=limit`; when no event comes back (none is left,
+        or `limit` is 0) the customer is released too, as `release` would, in the same
+        round trip."""
+        return self._done_script(customer, items, limit, release=True)
+
+    def _done_script(self, customer: str, items: Sequence[Queued], limit: int, *,
+                     release: bool) -> list[Queued]:
         members = self._done(keys=[f"sd:mb:{customer}", f"sd:att:{customer}", _journal(customer)],
-                             args=[then_peek, *(item.member for item in items)])
+                             args=[customer, limit, int(release), *(item.member for item in items)])
         return [_queued(customer, _text(member)) for member in members]
 
     def journal(self, customer: str, call: str, outcome: str) -> None:

@@ -53,9 +53,11 @@ if added > 0 then reservation = reserve(now, ttl, max) end
 return {added, reservation, table.concat(flags)}
 """
 
-# ARGV: now_ms, consumer_id, consumer_ttl_ms, lease_ms. Returns a customer or false.
+# ARGV: now_ms, consumer_id, consumer_ttl_ms, lease_ms, how many of the customer's
+# first events to return with it. Returns false, or {customer, its first events...}.
 CLAIM = _SCHEDULE + """
 local now, cid, ttl, lease = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local limit = tonumber(ARGV[5])
 for _, c in ipairs(redis.call('ZRANGEBYSCORE', 'sd:delayed', '-inf', now, 'LIMIT', 0, 100)) do
   redis.call('ZREM', 'sd:delayed', c)
   schedule(c)
@@ -69,7 +71,11 @@ local c = redis.call('LPOP', 'sd:ready')
 if not c then return false end
 redis.call('SREM', 'sd:queued', c)
 redis.call('ZADD', 'sd:inflight', now + lease, c)
-return c
+local claimed = {c}
+if limit > 0 then
+  for _, m in ipairs(redis.call('ZRANGE', 'sd:mb:' .. c, 0, limit - 1)) do claimed[#claimed + 1] = m end
+end
+return claimed
 """
 
 # ARGV: customer, now_ms, delay_ms. Ends a consumer's hold on a customer.
@@ -145,19 +151,27 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 """
 
-# KEYS: a customer's mailbox, its attempts hash, its journal. ARGV: how many of the
-# next events to return, then the members of the events done. The events leave the
-# mailbox with their attempt counts and the journal (their calls' outcomes are in the
-# database by now); the customer's next waiting events come back, oldest first.
-DONE = """
-local limit = tonumber(ARGV[1])
-for i = 2, #ARGV do
+# KEYS: a customer's mailbox, its attempts hash, its journal. ARGV: the customer, how
+# many of the next events to return, whether to release the customer (1) when none come
+# back, then the members of the events done. The events leave the mailbox with their
+# attempt counts and the journal (their calls' outcomes are in the database by now); the
+# customer's next waiting events come back, oldest first. A released customer is
+# scheduled again if events are left (as RELEASE does); one that arrives later is
+# scheduled by INGEST, as for any customer no consumer holds.
+DONE = _SCHEDULE + """
+local c, limit, release = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1'
+for i = 4, #ARGV do
   redis.call('ZREM', KEYS[1], ARGV[i])
   redis.call('HDEL', KEYS[2], string.sub(ARGV[i], 1, 15))
 end
-if #ARGV > 1 then redis.call('DEL', KEYS[3]) end
-if limit < 1 then return {} end
-return redis.call('ZRANGE', KEYS[1], 0, limit - 1)
+if #ARGV > 3 then redis.call('DEL', KEYS[3]) end
+local next = {}
+if limit > 0 then next = redis.call('ZRANGE', KEYS[1], 0, limit - 1) end
+if release and #next == 0 then
+  redis.call('ZREM', 'sd:inflight', c)
+  if redis.call('ZCARD', KEYS[1]) > 0 then schedule(c) end
+end
+return next
 """
 
 # KEYS[1]: a customer's mailbox. ARGV: how many. Its oldest waiting events (a script

@@ -157,3 +157,49 @@ def test_done_events_leave_and_the_next_ones_come_back(
     assert box.journaled(customer) == {} and box.failed_attempt(rest[0]) == 1
     assert redis.hget(f"sd:att:{customer}", first[0].member[:15]) is None
     assert box.done_many(rest) == [] and box.peek(customer) is None
+
+
+@pytest.mark.parametrize("client", ["redis", "fakeredis"])
+def test_a_claim_brings_the_customers_first_events(
+        request: pytest.FixtureRequest, client: str) -> None:
+    redis = request.getfixturevalue("redis") if client == "redis" else fakeredis.FakeRedis()
+    box = Mailbox(redis)
+    box.ingest(incoming(*(p.text("8", f"m{i}", mid=f"m8_{i}", timestamp=1000 + i) for i in range(3))))
+    claimed = box.claim_events(1, 2)
+    assert claimed is not None
+    customer, first = claimed
+    assert customer == f"{p.PAGE_ID}:8" and first == box.peek_many(customer, 2)
+    assert box.claim_events(2, 2) is None  # held by consumer 1
+
+
+@pytest.mark.parametrize("client", ["redis", "fakeredis"])
+def test_a_customer_whose_last_events_are_done_is_released_in_the_same_call(
+        request: pytest.FixtureRequest, client: str) -> None:
+    redis = request.getfixturevalue("redis") if client == "redis" else fakeredis.FakeRedis()
+    box = Mailbox(redis)
+    box.ingest(incoming(p.text("9", "hello", mid="m9_1", timestamp=1000)))
+    claimed = box.claim_events(1, 5)
+    assert claimed is not None
+    customer, items = claimed
+    assert box.done_and_next(customer, items, 5) == []
+    assert redis.zscore("sd:inflight", customer) is None and box.claim(2) is None
+    box.ingest(incoming(p.text("9", "again", mid="m9_2", timestamp=2000)))
+    again = box.claim_events(2, 5)
+    assert again is not None and [i.event["message"]["text"] for i in again[1]] == ["again"]
+
+
+@pytest.mark.parametrize("client", ["redis", "fakeredis"])
+def test_done_and_next_keeps_the_customer_while_events_come_back(
+        request: pytest.FixtureRequest, client: str) -> None:
+    redis = request.getfixturevalue("redis") if client == "redis" else fakeredis.FakeRedis()
+    box = Mailbox(redis)
+    box.ingest(incoming(*(p.text("6", f"m{i}", mid=f"m6_{i}", timestamp=1000 + i) for i in range(3))))
+    claimed = box.claim_events(1, 1)
+    assert claimed is not None
+    customer, first = claimed
+    rest = box.done_and_next(customer, first, 1)
+    assert [item.event["message"]["text"] for item in rest] == ["m1"]
+    assert redis.zscore("sd:inflight", customer) is not None and box.claim(2) is None
+    # out of budget (limit 0) with events left: released and scheduled again, as `release` does
+    assert box.done_and_next(customer, rest, 0) == []
+    assert box.claim(2) == customer
