@@ -17,7 +17,8 @@ from typing import Any
 import requests
 from pymessenger.bot import Bot
 
-from messenger.graph_http import SEND_PATH, GraphTransport, pooled_session
+from messenger.graph_adapter import pooled_session
+from messenger.graph_http import SEND_PATH, GraphTransport
 from messenger.send_api import METADATA_LIMIT, SENDER_ACTIONS, check_send_body
 
 _VERSION = re.compile(r"v\d+\.\d+")

@@ -18,10 +18,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
-from requests.adapters import HTTPAdapter
 from requests.hooks import default_hooks
 from requests.structures import CaseInsensitiveDict
-from requests.utils import get_encoding_from_headers
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
@@ -42,44 +40,6 @@ _TRANSIENT_NETWORK = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
-
-
-class GraphAdapter(HTTPAdapter):
-    """requests' adapter, minus the cookie jar: Graph sets no cookie we send back, and
-    parsing `Set-Cookie` into a jar per response costs CPU on every call."""
-
-    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
-        response = requests.Response()
-        response.status_code = getattr(resp, "status", None)  # type: ignore[assignment]
-        response.headers = CaseInsensitiveDict(getattr(resp, "headers", {}))
-        response.encoding = get_encoding_from_headers(response.headers)
-        response.raw = resp
-        response.reason = resp.reason
-        response.url = req.url.decode() if isinstance(req.url, bytes) else req.url  # type: ignore[assignment]
-        response.request = req
-        response.connection = self  # type: ignore[attr-defined]
-        return response
-
-    def request_url(self, request: requests.PreparedRequest, proxies: Any) -> str:
-        """The path to request: without a proxy, requests' proxy matching is skipped."""
-        if proxies:
-            return super().request_url(request, proxies)
-        url = request.path_url
-        return f"/{url.lstrip('/')}" if url.startswith("//") else url
-
-
-def pooled_session(pool_size: int, url: str = "") -> requests.Session:
-    session = requests.Session()
-    # Proxy settings for the Graph host are read from the environment once, here
-    # (NO_PROXY honoured): with trust_env, requests scans the whole environment
-    # on every call (~2 ms of CPU each).
-    if url:
-        session.proxies.update(requests.utils.get_environ_proxies(url))
-    session.trust_env = False
-    adapter = GraphAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
 
 
 class GraphTransport:
@@ -175,8 +135,9 @@ class GraphTransport:
             raise self._network_error(exc, method, path, started) from None
         elapsed_ms = _ms_since(started)
         self._note_usage(response.headers)
-        body = _json_body(response)
-        if response.ok and isinstance(body, dict) and "error" not in body:
+        body = _json_body(response.content)
+        ok = not 400 <= response.status_code < 600  # `response.ok`, without building a message
+        if ok and isinstance(body, dict) and "error" not in body:
             log.debug("graph %s %s -> %s in %d ms", method, path, response.status_code, elapsed_ms)
             return body
         error = error_from_response(response.status_code, body, response.headers,
@@ -187,7 +148,8 @@ class GraphTransport:
     def _send(self, prepared: requests.PreparedRequest) -> requests.Response:
         """What `Session.send` does for us, without its cookie jar, hooks and redirect
         machinery (none of which a Graph call uses): the session's mounted adapter
-        sends (so `responses` still mocks it), then the body is read."""
+        sends (so `responses` still mocks it), then the body is read (`GraphAdapter`
+        has read it already, with the same errors)."""
         session = self.session
         adapter = session.get_adapter(prepared.url)  # type: ignore[arg-type]
         response = adapter.send(prepared, stream=False, timeout=self._timeout,
@@ -295,10 +257,11 @@ def _present(params: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in params.items() if value is not None}
 
 
-def _json_body(response: requests.Response) -> Any:
+def _json_body(content: bytes) -> Any:
+    """Meta's JSON (UTF-8, as JSON must be; json detects UTF-16/32), or None."""
     try:
-        return response.json()
-    except ValueError:
+        return json_module.loads(content)
+    except ValueError:  # includes a body that is not UTF-8
         return None
 
 

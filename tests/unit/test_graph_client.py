@@ -30,6 +30,7 @@ from messenger.errors import (
     error_from_response,
 )
 from messenger.graph import GraphClient
+from messenger.graph_adapter import GraphAdapter
 
 TOKEN = "PAGE-TOKEN-do-not-leak-7f3a9c"
 APP_SECRET = "app-secret-4d1e"
@@ -42,7 +43,8 @@ BUC_HEADER = "X-Business-Use-Case-Usage"
 
 @pytest.fixture
 def mocked() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock() as rsps:
+    # GraphAdapter overrides `send`, so that is where the network is replaced.
+    with responses.RequestsMock(target="messenger.graph_adapter.GraphAdapter.send") as rsps:
         yield rsps
 
 
@@ -313,8 +315,8 @@ def test_usage_headers_set_last_usage(mocked) -> None:
 def test_one_pooled_session_serves_every_call_and_thread(mocked) -> None:
     mocked.post(SEND, json=SENT)
     client = make_client(pool_size=7)[0]
-    original = requests.adapters.HTTPAdapter.send  # responses' mock of the network
-    with mock.patch.object(requests.adapters.HTTPAdapter, "send", autospec=True,
+    original = GraphAdapter.send  # responses' mock of the network
+    with mock.patch.object(GraphAdapter, "send", autospec=True,
                            side_effect=original) as spy, ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda i: client.send_text_message("1", str(i)), range(12)))
     assert results == [SENT] * 12
