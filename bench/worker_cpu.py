@@ -1,7 +1,8 @@
-"""Where a worker's CPU goes, per event: one drain thread in this process runs
-`process_customer` over E events from U known customers, against a throwaway
-Redis, a fresh PostgreSQL database (SQLite if none) and the Graph API stand-in
-(in this process, 0 ms). Prints the thread's CPU per event, SQL statements,
+"""Where a worker's CPU goes, per event: this process runs a drain thread's loop
+(claim a customer with its first events, `serve_customer`, which releases it)
+over E events from U known customers, against a throwaway Redis, a fresh
+PostgreSQL database (SQLite if none) and the Graph API stand-in (in this
+process, 0 ms). Prints the thread's CPU per event, SQL statements,
 pool checkouts and Redis commands per event, and the CPU of each layer (each
 timed by wrapping it; the outermost wrapped call is charged).
 
@@ -107,8 +108,9 @@ def instrument(rt: Runtime, layers: Layers, counts: Counter[str]) -> None:
 
 
 def feed(rt: Runtime, customers: list[str], start: int, count: int) -> None:
-    """Queue `count` events round robin over `customers`, then drain each customer."""
-    from bot.processing import process_customer
+    """Queue `count` events round robin over `customers`, then serve them as a drain
+    thread does until none is left to claim."""
+    from bot.processing import EVENTS_PER_CLAIM, serve_customer
 
     incoming = []
     for i in range(start, start + count):
@@ -116,8 +118,9 @@ def feed(rt: Runtime, customers: list[str], start: int, count: int) -> None:
                                           f"m_cpu_{i}", 1_000_000 + i))
         incoming += parse_payload(json.loads(encode(payload)))[1]
     rt.mailbox.ingest(incoming)
-    for customer in customers:
-        process_customer(rt, f"{PAGE_ID}:{customer}")
+    consumer = rt.mailbox.new_consumer_id()
+    while (claimed := rt.mailbox.claim_events(consumer, EVENTS_PER_CLAIM)) is not None:
+        serve_customer(rt, *claimed)
 
 
 def main() -> None:

@@ -26,43 +26,26 @@ EVENTS_PER_CLAIM = 20  # then let other customers have the thread
 MAX_ATTEMPTS = 8  # transient failures of one event before it is set aside
 
 
-def process_customer(rt: Runtime, customer_key: str) -> int:
-    """Work through a customer's mailbox; returns a retry delay in ms (0: done). The
-    caller releases the customer (tests and tools; a drain thread uses `serve_customer`)."""
-    delay = _work(rt, customer_key, rt.mailbox.peek_many(customer_key, EVENTS_PER_CLAIM),
-                  release=False)
-    return delay or 0
-
-
-def serve_customer(rt: Runtime, customer_key: str, items: list[Queued]) -> None:
+def serve_customer(rt: Runtime, customer_key: str, items: list[Queued]) -> int:
     """Work through a claimed customer's mailbox, starting with `items` (its first events,
-    read with the claim), then release it: with the last events' bookkeeping when it is
-    through (one round trip), or after a retry delay."""
-    delay = _work(rt, customer_key, items, release=True)
-    if delay is not None:
-        rt.mailbox.release(customer_key, delay_ms=delay)
-
-
-def _work(rt: Runtime, customer_key: str, items: list[Queued], *, release: bool) -> int | None:
-    """Runs of `items` and the events after them; a retry delay in ms (0: done), or None
-    when the customer was released with the last events' bookkeeping (`release`)."""
+    read with the claim), and release it: with the last events' bookkeeping when it is
+    through (one round trip), or with a retry delay. Returns that delay in ms (0: done)."""
     budget = EVENTS_PER_CLAIM
     while items:
         finished, failure = run(rt, items)
         budget -= max(finished, 1)
         if failure is None:  # the next events come back with the bookkeeping
-            if not release:
-                items = rt.mailbox.done_many(items[:finished], then_peek=max(budget, 0))
-                continue
             items = rt.mailbox.done_and_next(customer_key, items[:finished], max(budget, 0))
             if not items:
-                return None
+                return 0  # released by that same call
             continue
         rt.mailbox.done_many(items[:finished])
         delay = _after_failure(rt, items[finished], failure)
         if delay:
+            rt.mailbox.release(customer_key, delay_ms=delay)
             return delay
         items = rt.mailbox.peek_many(customer_key, budget)
+    rt.mailbox.release(customer_key)
     return 0
 
 

@@ -2,7 +2,7 @@
 
 The real app (`create_app`), the real webhook (through Flask's test client),
 the real mailboxes on the session's Redis, and the real processing
-(`process_customer`, as a drain thread runs it), with the Graph client talking
+(`serve_customer`, as a drain thread runs it), with the Graph client talking
 to a Graph API stand-in over loopback. Only the drain job's thread pool is
 left out, so a test decides when work happens.
 """
@@ -22,7 +22,7 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 from bot.models import Outbox
-from bot.processing import process_customer
+from bot.processing import EVENTS_PER_CLAIM, serve_customer
 from core import runtime
 from core.mailbox import DEAD_LETTERS
 from core.runtime import Runtime
@@ -35,7 +35,7 @@ from tests.support import payloads as p
 class Desk:
     app: Flask
     fake: Standin
-    delays: list[int] = field(default_factory=list)  # retry delays process_customer asked for
+    delays: list[int] = field(default_factory=list)  # retry delays serve_customer released with
 
     @property
     def rt(self) -> Runtime:
@@ -58,9 +58,8 @@ class Desk:
     def work(self) -> int:
         """Serve every customer that can be claimed now, as one drain thread would."""
         consumer, served = self.rt.mailbox.new_consumer_id(), 0
-        while (customer := self.rt.mailbox.claim(consumer)) is not None:
-            delay = process_customer(self.rt, customer)
-            self.rt.mailbox.release(customer, delay_ms=delay)
+        while (claimed := self.rt.mailbox.claim_events(consumer, EVENTS_PER_CLAIM)) is not None:
+            delay = serve_customer(self.rt, *claimed)
             if delay:
                 self.delays.append(delay)
             served += 1

@@ -14,6 +14,15 @@ from messenger.events import parse_payload
 from tests.support import payloads as p
 
 
+@pytest.fixture(params=["redis", "fakeredis"])
+def any_redis(request: pytest.FixtureRequest) -> Redis:
+    """The session's real Redis, then fakeredis (what `make run` uses): the scripts must
+    answer the same on both."""
+    if request.param == "redis":
+        return request.getfixturevalue("redis")
+    return fakeredis.FakeRedis()
+
+
 def incoming(*events: dict):  # type: ignore[no-untyped-def]
     return parse_payload(p.page(*events))[1]
 
@@ -113,10 +122,8 @@ def test_a_retiring_drain_schedules_one_check_for_a_lease_held_elsewhere(redis: 
     assert box.retire(3) == (None, None)  # one pending check is enough
 
 
-@pytest.mark.parametrize("client", ["redis", "fakeredis"])
-def test_journaled_outcomes_survive_until_their_events_are_done(
-        request: pytest.FixtureRequest, client: str) -> None:
-    redis = request.getfixturevalue("redis") if client == "redis" else fakeredis.FakeRedis()
+def test_journaled_outcomes_survive_until_their_events_are_done(any_redis: Redis) -> None:
+    redis = any_redis
     box = Mailbox(redis)
     box.ingest(incoming(p.text("5", "hi"), p.text("5", "again")))
     customer = box.claim(1)
@@ -139,10 +146,8 @@ def test_the_journal_is_written_after_redis_forgets_its_scripts(redis: Redis) ->
     assert box.journaled("page:6") == {"k#0": "first", "k#1": "second"}
 
 
-@pytest.mark.parametrize("client", ["redis", "fakeredis"])
-def test_done_events_leave_and_the_next_ones_come_back(
-        request: pytest.FixtureRequest, client: str) -> None:
-    redis = request.getfixturevalue("redis") if client == "redis" else fakeredis.FakeRedis()
+def test_done_events_leave_and_the_next_ones_come_back(any_redis: Redis) -> None:
+    redis = any_redis
     box = Mailbox(redis)
     box.ingest(incoming(*(p.text("7", f"m{i}", mid=f"m7_{i}", timestamp=1000 + i) for i in range(3))))
     customer = box.claim(1)
@@ -159,10 +164,8 @@ def test_done_events_leave_and_the_next_ones_come_back(
     assert box.done_many(rest) == [] and box.peek(customer) is None
 
 
-@pytest.mark.parametrize("client", ["redis", "fakeredis"])
-def test_a_claim_brings_the_customers_first_events(
-        request: pytest.FixtureRequest, client: str) -> None:
-    redis = request.getfixturevalue("redis") if client == "redis" else fakeredis.FakeRedis()
+def test_a_claim_brings_the_customers_first_events(any_redis: Redis) -> None:
+    redis = any_redis
     box = Mailbox(redis)
     box.ingest(incoming(*(p.text("8", f"m{i}", mid=f"m8_{i}", timestamp=1000 + i) for i in range(3))))
     claimed = box.claim_events(1, 2)
@@ -172,10 +175,8 @@ def test_a_claim_brings_the_customers_first_events(
     assert box.claim_events(2, 2) is None  # held by consumer 1
 
 
-@pytest.mark.parametrize("client", ["redis", "fakeredis"])
-def test_a_customer_whose_last_events_are_done_is_released_in_the_same_call(
-        request: pytest.FixtureRequest, client: str) -> None:
-    redis = request.getfixturevalue("redis") if client == "redis" else fakeredis.FakeRedis()
+def test_a_customer_whose_last_events_are_done_is_released_in_the_same_call(any_redis: Redis) -> None:
+    redis = any_redis
     box = Mailbox(redis)
     box.ingest(incoming(p.text("9", "hello", mid="m9_1", timestamp=1000)))
     claimed = box.claim_events(1, 5)
@@ -188,10 +189,8 @@ def test_a_customer_whose_last_events_are_done_is_released_in_the_same_call(
     assert again is not None and [i.event["message"]["text"] for i in again[1]] == ["again"]
 
 
-@pytest.mark.parametrize("client", ["redis", "fakeredis"])
-def test_done_and_next_keeps_the_customer_while_events_come_back(
-        request: pytest.FixtureRequest, client: str) -> None:
-    redis = request.getfixturevalue("redis") if client == "redis" else fakeredis.FakeRedis()
+def test_done_and_next_keeps_the_customer_while_events_come_back(any_redis: Redis) -> None:
+    redis = any_redis
     box = Mailbox(redis)
     box.ingest(incoming(*(p.text("6", f"m{i}", mid=f"m6_{i}", timestamp=1000 + i) for i in range(3))))
     claimed = box.claim_events(1, 1)
