@@ -28,9 +28,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="added to every Send API call")
     parser.add_argument("--rate-limit", type=int, help="Send API calls per second per Page")
     parser.add_argument("--no-echoes", action="store_true", help="skip echoes of our sends")
+    parser.add_argument("--threads", type=int, default=256,
+                        help="requests served at once (each sleeps the added latency)")
     args = parser.parse_args(argv)
     if args.latency_ms < 0 or (args.rate_limit is not None and args.rate_limit < 1):
         parser.error("--latency-ms must be >= 0 and --rate-limit >= 1")
+    if args.threads < 1:
+        parser.error("--threads must be >= 1")
     return args
 
 
@@ -42,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                       webhook_url=args.webhook_url, echoes=not args.no_echoes)
     standin.latency = args.latency_ms / 1000
     standin.rate_limit_per_second = args.rate_limit
-    server, url = serve_standin(standin, args.host, args.port)
+    server, url = serve_standin(standin, args.host, args.port, threads=args.threads)
     print(f"Graph API stand-in for Page {args.page_id} at {url}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -379,6 +379,47 @@ def test_latency_is_per_request(world: World) -> None:
 # Webhooks -------------------------------------------------------------------------------------
 
 
+def test_clients_keep_their_connections_open(world: World, monkeypatch: pytest.MonkeyPatch
+                                            ) -> None:
+    """As on Graph: a client's pool pays no TCP set-up per call, however many threads it
+    runs (benchmarks count the client's CPU), refusals included."""
+    import urllib3.util.connection
+
+    connects: list[tuple[str, int]] = []  # to the stand-in (its echoes go to the webhook)
+    create = urllib3.util.connection.create_connection
+    monkeypatch.setattr(urllib3.util.connection, "create_connection",
+                        lambda address, *a, **kw: connects.append(address) or create(address, *a, **kw))
+    session = requests.Session()
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=32))
+
+    def calls(thread: int) -> list[int]:
+        body = text_body(psid=PSID if thread % 2 else "nobody")
+        return [session.post(f"{world.graph.url}/v26.0/me/messages", json=body, timeout=5,
+                             params={"access_token": TOKEN}).status_code for _ in range(10)]
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        statuses = [status for answers in pool.map(calls, range(32)) for status in answers]
+
+    assert sorted(set(statuses)) == [200, 400] and len(statuses) == 320
+    port = int(world.graph.url.rsplit(":", 1)[1])
+    assert len([address for address in connects if address[1] == port]) <= 32
+    session.close()
+
+
+# Webhooks -------------------------------------------------------------------------------------
+
+
+def test_calls_and_refusals_keep_the_connection_open(world: World) -> None:
+    """As on Graph: a client's pool pays no TCP set-up per call (benchmarks count its CPU)."""
+    answers = [world.graph.say(), world.graph.say(psid="nobody"), world.graph.say()]
+
+    assert [a.status_code for a in answers] == [200, 400, 200]
+    assert all(a.headers.get("Connection", "").lower() != "close" for a in answers)
+    pools = world.graph.session.get_adapter(world.graph.url).poolmanager.pools
+    [pool] = [pools[key] for key in pools.keys()]
+    assert (pool.num_connections, pool.num_requests) == (1, 3)
+
+
 def test_webhooks_are_signed_over_escaped_bytes(world: World) -> None:
     world.standin.customer_says(PSID, "¿Dónde está?")
 
