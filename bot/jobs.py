@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from bot.processing import EVENTS_PER_CLAIM, serve_customer
 from core import runtime
@@ -54,6 +53,17 @@ def recover() -> None:
 
 
 class Drainer:
+    """The drain's threads, grown on demand up to `drain_threads`.
+
+    A thread that claims a customer while no sibling is looking for the next one
+    starts one that does, so a backlog has every thread busy within a few round
+    trips, whatever happened before it. A thread that has found nothing for
+    `IDLE_SECONDS` leaves, unless it is the last one looking while others serve;
+    the drain ends when nobody serves and that last one has found nothing for as
+    long. (Threads that left while one long customer was being served were never
+    replaced before: a burst arriving then was served by one thread for the rest
+    of the slice.)"""
+
     def __init__(self, rt: Runtime, consumer_id: int) -> None:
         self.rt = rt
         self.consumer_id = consumer_id
@@ -61,41 +71,81 @@ class Drainer:
         self.deadline = self.started + SLICE_SECONDS
         self.held: set[str] = set()
         self.served = 0
-        self._last_claim = time.monotonic()
+        self.threads = 0  # alive
+        self.looking = 0  # alive and not serving a customer
+        self._failure: BaseException | None = None
         self._lock = threading.Lock()
+        self._all_left = threading.Condition(self._lock)
         self._stop = threading.Event()
         self._ended = False
 
     def run(self) -> int:
+        """Serve until the slice ends or the drain is idle; raises a thread's failure (a
+        Redis outage, say: the job fails loudly) once every thread has left."""
         beat = threading.Thread(target=self._heartbeat, daemon=True, name="drain-heartbeat")
         beat.start()
-        threads = self.rt.settings.drain_threads
         try:
-            with ThreadPoolExecutor(threads, thread_name_prefix="drain") as pool:
-                for future in [pool.submit(self._loop) for _ in range(threads)]:
-                    future.result()  # a Redis failure surfaces: the job fails loudly
+            with self._lock:
+                self._start_thread()
+                while self.threads:
+                    self._all_left.wait()
         finally:
             self._stop.set()
+        if self._failure is not None:
+            raise self._failure
         return self.served
 
-    def _loop(self) -> None:
-        """Claim and serve customers until the slice ends or the whole drain is idle.
+    def _start_thread(self) -> None:
+        """Called holding the lock."""
+        self.threads += 1
+        self.looking += 1
+        threading.Thread(target=self._thread, daemon=True,
+                         name=f"drain-{self.consumer_id}-{self.threads}").start()
 
-        A thread with nothing to claim stays while its siblings still find work
-        (a backlog often starts with a few customers and grows as the webhook
-        queues more), polling less often the longer it finds nothing."""
-        poll = POLL_SECONDS
-        while not self._slice_over():
+    def _thread(self) -> None:
+        try:
+            self._loop()
+        except BaseException as exc:
+            log.exception("drain thread failed")
+            with self._lock:
+                self._failure = self._failure or exc
+                self.looking -= 1  # failed looking, or serving (then counted looking again)
+        finally:
+            with self._lock:
+                self.threads -= 1
+                self._all_left.notify_all()
+
+    def _loop(self) -> None:
+        """Claim and serve customers until the slice ends or there is nothing to claim,
+        polling less often the longer it finds nothing."""
+        poll, idle_since = POLL_SECONDS, time.monotonic()
+        while True:
+            if self._slice_over():
+                with self._lock:
+                    self.looking -= 1
+                return
             claimed = self.rt.mailbox.claim_events(self.consumer_id, EVENTS_PER_CLAIM)
             if claimed is None:
-                if time.monotonic() - self._last_claim > IDLE_SECONDS:
+                if self._leaves(idle_since):
                     return
                 time.sleep(poll)
                 poll = min(poll * 2, MAX_POLL_SECONDS)
                 continue
-            self._last_claim, poll = time.monotonic(), POLL_SECONDS
+            with self._lock:
+                self.looking -= 1
+                if not self.looking and self.threads < self.rt.settings.drain_threads:
+                    self._start_thread()  # to look for the next customer meanwhile
             self._serve(*claimed)
-            self._last_claim = time.monotonic()
+            poll, idle_since = POLL_SECONDS, time.monotonic()
+
+    def _leaves(self, idle_since: float) -> bool:
+        with self._lock:
+            if time.monotonic() - idle_since <= IDLE_SECONDS:
+                return False
+            if self.looking == 1 and self.held:  # the last one looking while others serve
+                return False
+            self.looking -= 1
+            return True
 
     def _slice_over(self) -> bool:
         now = time.monotonic()
@@ -129,6 +179,7 @@ class Drainer:
             with self._lock:
                 self.held.discard(customer)
                 self.served += 1
+                self.looking += 1
 
     def _heartbeat(self) -> None:
         interval = self.rt.mailbox.timing.lease_ms / 3000
