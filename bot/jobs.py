@@ -90,6 +90,9 @@ class Drainer:
                 while self.threads:
                     self._all_left.wait()
         finally:
+            # Also when the wait is cut short (RQ's job timeout): the threads stop
+            # after their current customer instead of serving on unwatched.
+            self._ended, self.deadline = True, 0.0
             self._stop.set()
         if self._failure is not None:
             raise self._failure

@@ -138,3 +138,32 @@ def test_a_redis_failure_fails_the_drain_once_its_threads_have_left(
 
     assert "a" in serving.done_at  # the customer being served was finished first
     assert len(outcome) == 1 and isinstance(outcome[0], RedisConnectionError)
+
+
+@pytest.mark.timeout(20)
+def test_threads_stop_after_their_customer_when_the_job_is_cut_short(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """RQ's job timeout raises in the job's own thread: the drain's threads must not
+    go on claiming customers unwatched."""
+    mailbox = Mailbox()
+    customers = [f"c{i}" for i in range(10)]
+    serving = Serving({c: 0.3 for c in customers})
+    monkeypatch.setattr(bot.jobs, "serve_customer", serving)
+    mailbox.add(*customers)
+    work = drainer(mailbox, threads=2)
+    class JobTimeout(Exception):
+        pass
+
+    real_wait = work._all_left.wait
+
+    def wait_then_time_out(timeout: float | None = None) -> bool:
+        real_wait(0.1)  # the two threads have claimed their first customers by then
+        raise JobTimeout
+
+    monkeypatch.setattr(work._all_left, "wait", wait_then_time_out)
+    with pytest.raises(JobTimeout):
+        work.run()
+    time.sleep(1.0)
+
+    assert len(serving.done_at) == 2  # the two customers being served, then no more
+    assert len(mailbox.ready) == 8
