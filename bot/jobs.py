@@ -60,9 +60,8 @@ class Drainer:
     trips, whatever happened before it. A thread that has found nothing for
     `IDLE_SECONDS` leaves, unless it is the last one looking while others serve;
     the drain ends when nobody serves and that last one has found nothing for as
-    long. (Threads that left while one long customer was being served were never
-    replaced before: a burst arriving then was served by one thread for the rest
-    of the slice.)"""
+    long. So a burst that arrives while one slow customer holds a thread finds
+    threads for all its customers, however long the quiet before it lasted."""
 
     def __init__(self, rt: Runtime, consumer_id: int) -> None:
         self.rt = rt

@@ -9,7 +9,7 @@ import fakeredis
 import pytest
 from redis import Redis
 
-from core.mailbox import SEEN_TTL_SECONDS, Mailbox, Timing, now_ms
+from core.mailbox import SEEN_TTL_SECONDS, Mailbox, Queued, Timing, now_ms
 from messenger.events import parse_payload
 from tests.support import payloads as p
 
@@ -164,13 +164,18 @@ def test_done_events_leave_and_the_next_ones_come_back(any_redis: Redis) -> None
     assert box.done_many(rest) == [] and box.peek(customer) is None
 
 
-def test_a_claim_brings_the_customers_first_events(any_redis: Redis) -> None:
-    redis = any_redis
-    box = Mailbox(redis)
-    box.ingest(incoming(*(p.text("8", f"m{i}", mid=f"m8_{i}", timestamp=1000 + i) for i in range(3))))
-    claimed = box.claim_events(1, 2)
+def _claim_of_three(box: Mailbox, psid: str, limit: int) -> tuple[str, list[Queued]]:
+    """Three events from one customer arrive; consumer 1 claims it with `limit` of them."""
+    box.ingest(incoming(*(p.text(psid, f"m{i}", mid=f"m{psid}_{i}", timestamp=1000 + i)
+                          for i in range(3))))
+    claimed = box.claim_events(1, limit)
     assert claimed is not None
-    customer, first = claimed
+    return claimed
+
+
+def test_a_claim_brings_the_customers_first_events(any_redis: Redis) -> None:
+    box = Mailbox(any_redis)
+    customer, first = _claim_of_three(box, "8", 2)
     assert customer == f"{p.PAGE_ID}:8" and first == box.peek_many(customer, 2)
     assert box.claim_events(2, 2) is None  # held by consumer 1
 
@@ -192,10 +197,7 @@ def test_a_customer_whose_last_events_are_done_is_released_in_the_same_call(any_
 def test_done_and_next_keeps_the_customer_while_events_come_back(any_redis: Redis) -> None:
     redis = any_redis
     box = Mailbox(redis)
-    box.ingest(incoming(*(p.text("6", f"m{i}", mid=f"m6_{i}", timestamp=1000 + i) for i in range(3))))
-    claimed = box.claim_events(1, 1)
-    assert claimed is not None
-    customer, first = claimed
+    customer, first = _claim_of_three(box, "6", 1)
     rest = box.done_and_next(customer, first, 1)
     assert [item.event["message"]["text"] for item in rest] == ["m1"]
     assert redis.zscore("sd:inflight", customer) is not None and box.claim(2) is None
