@@ -14,6 +14,9 @@ APP_ID = "2000000002"
 APP_SECRET = "bench-app-secret-5b1c"
 ACCESS_TOKEN = "EAAbench-page-token-0001"
 KEYWORDS = ("billing", "technical", "hours", "refunds", "invoices", "account")
+# Words whose flows answer with one message: one Send API call per event, the
+# work the naive peer does and the figures assume.
+ONE_REPLY_KEYWORDS = ("hours", "refunds", "invoices", "account")
 
 
 def encode(payload: dict[str, Any]) -> bytes:
