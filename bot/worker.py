@@ -6,6 +6,11 @@ restarts mailbox draining if a crashed consumer left customers waiting.
 It runs RQ's scheduler (delayed retries, scheduled drains) as a thread of its
 own process instead of a forked one: the fork held ~50 MB of memory to move a
 few due jobs once a second.
+
+The app's modules (flows, SQL, Graph client) are imported by the worker itself,
+at bootstrap, not when this module is: `rq worker-pool` imports the worker class
+in its parent process too, which only forks and respawns workers; importing the
+app there held ~40 MB of memory that the forked child did not share for long.
 """
 
 from __future__ import annotations
@@ -17,8 +22,6 @@ import time
 from redis.exceptions import RedisError
 from rq.scheduler import RQScheduler
 from rq.worker import SimpleWorker
-
-from bot.jobs import recover
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +41,11 @@ class DeskWorker(SimpleWorker):
 
     def bootstrap(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().bootstrap(*args, **kwargs)
-        recover()
+        _recover()
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
-        recover()
+        _recover()
 
     def _start_scheduler(self, burst: bool = False, *args, **kwargs):  # type: ignore[no-untyped-def]
         self.scheduler = ThreadScheduler(self.queues, connection=self.connection,
@@ -62,6 +65,12 @@ class DeskWorker(SimpleWorker):
             self.scheduler.request_stop()
         else:
             super().stop_scheduler()
+
+
+def _recover() -> None:
+    from bot.jobs import recover  # here, not at the top: see the module docstring
+
+    recover()
 
 
 class ThreadScheduler(RQScheduler):

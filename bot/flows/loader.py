@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from bot.flows.schema import Button, Flow, Flows, Menu, Step, Tickets, TicketType
 from bot.flows.text import Loc, quote
@@ -63,15 +64,19 @@ def _read_yaml(path: Path, name: str) -> Any:
     try:
         return YAML(typ="rt", pure=True).load(text)
     except YAMLError as error:
-        raise FlowsError([_yaml_problem(error, name)]) from None
+        raise FlowsError([_yaml_problem(error, name, text)]) from None
     except (ValueError, TypeError, AttributeError, RecursionError) as error:
         # ruamel.yaml raises these instead of a YAMLError on some malformed input.
         raise FlowsError([Problem(name, 1, f"YAML error: {error}")]) from None
 
 
-def _yaml_problem(error: YAMLError, name: str) -> Problem:
+def _yaml_problem(error: YAMLError, name: str, text: str) -> Problem:
+    if isinstance(error, ReaderError):  # a control character: ruamel gives a position, not a mark
+        line = text[: error.position].count("\n") + 1
+        return Problem(name, line, f"unacceptable character #x{error.character:04x} "
+                                   f"(control characters are not allowed in YAML)")
     if not isinstance(error, MarkedYAMLError) or error.problem_mark is None:
-        return Problem(name, 1, f"YAML error: {error}")
+        return Problem(name, 1, "YAML error: " + " ".join(str(error).split()))
     line = error.problem_mark.line + 1
     message = f"YAML syntax error: {error.problem or error}"
     start = error.context_mark

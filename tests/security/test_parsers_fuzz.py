@@ -79,13 +79,7 @@ HOSTILE_YAML = {
 }
 
 
-MULTI_LINE = pytest.mark.xfail(strict=True, reason=(
-    "bot/flows/loader.py: ruamel's 'unacceptable character' error spans two lines "
-    "(`in \"<unicode string>\", position N`), breaking one problem per `file:line:` line"))
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=MULTI_LINE) if n == "NUL byte" else n
-                                  for n in HOSTILE_YAML])
+@pytest.mark.parametrize("name", HOSTILE_YAML)
 def test_hostile_flows_files_are_refused_with_clear_lines(
         app: Flask, tmp_path: Path, name: str) -> None:
     path = tmp_path / "flows.yaml"

@@ -405,6 +405,17 @@ def test_a_file_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
     assert [p.line for p in caught.value.problems] == [3]
 
 
+def test_a_control_character_names_its_line_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "flows.yaml"
+    path.write_text("default_locale: en\nlocales: [en]\ngreeting: {en: \"a\x07b\"}\n", encoding="utf-8")
+    with pytest.raises(FlowsError) as caught:
+        load_flows(path)
+    [problem] = caught.value.problems
+    assert problem.line == 3
+    assert problem.message == ("unacceptable character #x0007 "
+                               "(control characters are not allowed in YAML)")
+
+
 def test_odd_but_valid_yaml_loads() -> None:
     flows = load_flows(DATA / "anchors.yaml")
     assert flows.fallback == flows.greeting
