@@ -45,10 +45,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from bot.webhook import bp as webhook_bp
+    from bot import webhook
     from core.health import bp as health_bp
 
-    app.register_blueprint(webhook_bp)
+    webhook.install(app)  # GET /webhook a view; POST /webhook in front of Flask, for speed
     app.register_blueprint(health_bp)
     from tickets import api, inbound_http, login, web
 

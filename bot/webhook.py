@@ -1,17 +1,28 @@
-"""`/webhook`: Meta's verification handshake, and the hot path that checks a
-POST's signature, drops its events into the customers' mailboxes with one
-Redis round trip (shared with the requests waiting at the same moment: see
-`core.ingest`), and answers. Everything slow happens in `bot.jobs`."""
+"""`/webhook`: Meta's verification handshake (a Flask view), and the hot path
+that checks a POST's signature, drops its events into the customers'
+mailboxes with one Redis round trip (shared with the requests waiting at the
+same moment: see `core.ingest`), and answers. Everything slow happens in
+`bot.jobs`.
+
+The POST is answered by `WebhookReceiver`, a WSGI layer in front of Flask:
+it needs none of Flask's request machinery (request context, session, URL
+map, response object), which cost as much web CPU as everything the webhook
+itself does (docs/PERFORMANCE.md). Every other request goes on to Flask.
+"""
 
 from __future__ import annotations
 
 import hmac
 import json
 import logging
+from collections.abc import Iterable
+from http import HTTPStatus
+from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from redis.exceptions import RedisError
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.wsgi import get_content_length, get_input_stream
 
 from bot.jobs import drain
 from core.ingest import IngestBatcher
@@ -22,23 +33,13 @@ from messenger.events import parse_payload
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
 
+PATH = "/webhook"
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def _runtime() -> Runtime:
-    return current_app.extensions["runtime"]
-
-
-@bp.record_once
-def _start_batcher(state: BlueprintSetupState) -> None:
-    rt: Runtime = state.app.extensions["runtime"]
-    state.app.extensions["ingest"] = IngestBatcher(
-        rt.mailbox, lambda reservation: rt.dispatcher.enqueue(drain, reservation))
-
-
-@bp.get("/webhook")
+@bp.get(PATH)
 def verify() -> tuple[Response, int]:
-    expected = _runtime().settings.messenger_verify_token
+    expected = current_app.extensions["runtime"].settings.messenger_verify_token
     token = request.args.get("hub.verify_token", "")
     challenge = request.args.get("hub.challenge", "")
     if (request.args.get("hub.mode") == "subscribe" and expected
@@ -47,28 +48,71 @@ def verify() -> tuple[Response, int]:
     return jsonify(error="verification refused"), 403
 
 
-@bp.post("/webhook")
-def receive() -> tuple[Response, int]:
-    rt = _runtime()
-    request.max_content_length = MAX_BODY_BYTES  # werkzeug answers 413 beyond it
-    raw = request.get_data(cache=False)
-    header = request.headers.get("X-Hub-Signature-256")
-    if not signature.is_valid(raw, header, rt.settings.messenger_app_secret):
-        return jsonify(error="missing or invalid X-Hub-Signature-256"), 403
-    try:
-        kind, events = parse_payload(json.loads(raw))
-    except (ValueError, RecursionError) as exc:
-        return jsonify(error=f"not a Messenger webhook payload: {exc}"), 400
-    if kind != "page" or not events:
-        return jsonify(queued=0), 200  # signed by Meta: accept, nothing to do
-    try:
-        added = current_app.extensions["ingest"].ingest(events)
-    except RedisError:
-        log.error("cannot queue %d events: Redis unavailable; answering 503", len(events))
-        return jsonify(error="events could not be queued; retry later"), 503
-    return _queued(added), 200
+def install(app: Flask) -> None:
+    """Serve GET /webhook from the blueprint and POST /webhook in front of Flask."""
+    app.register_blueprint(bp)
+    app.wsgi_app = WebhookReceiver(app.wsgi_app, app.extensions["runtime"])  # type: ignore[method-assign]
 
 
-def _queued(count: int) -> Response:
-    """`{"queued": n}` without jsonify, which costs the hot path ~20 µs more per POST."""
-    return Response(b'{"queued":%d}' % count, mimetype="application/json")
+class WebhookReceiver:
+    """WSGI middleware: answers POST /webhook itself, passes everything else on."""
+
+    def __init__(self, wsgi_app: Any, rt: Runtime) -> None:
+        self.wsgi_app = wsgi_app
+        self.secret = rt.settings.messenger_app_secret
+        self.ingest = IngestBatcher(
+            rt.mailbox, lambda reservation: rt.dispatcher.enqueue(drain, reservation))
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST":
+            return self.wsgi_app(environ, start_response)
+        status, body = self.receive(environ)
+        start_response(_STATUS_LINES[status], [("Content-Type", "application/json"),
+                                               ("Content-Length", str(len(body)))])
+        return [body]
+
+    def receive(self, environ: dict[str, Any]) -> tuple[int, bytes]:
+        """(status, JSON body) for one POST."""
+        try:
+            raw = _read_body(environ)
+        except RequestEntityTooLarge:
+            return 413, _error(f"the body is over {MAX_BODY_BYTES} bytes")
+        except (BadRequest, OSError):  # werkzeug's ClientDisconnected, or the socket's error
+            return 400, _error("the body ended early: the client went away")
+        if not signature.is_valid(raw, environ.get("HTTP_X_HUB_SIGNATURE_256"), self.secret):
+            return 403, _error("missing or invalid X-Hub-Signature-256")
+        try:
+            kind, events = parse_payload(json.loads(raw))
+        except (ValueError, RecursionError) as exc:
+            return 400, _error(f"not a Messenger webhook payload: {exc}")
+        if kind != "page" or not events:
+            return 200, b'{"queued":0}'  # signed by Meta: accept, nothing to do
+        try:
+            added = self.ingest.ingest(events)
+        except RedisError:
+            log.error("cannot queue %d events: Redis unavailable; answering 503", len(events))
+            return 503, _error("events could not be queued; retry later")
+        return 200, b'{"queued":%d}' % added
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    """The request body, of at most MAX_BODY_BYTES; RequestEntityTooLarge beyond."""
+    if get_content_length(environ) is not None or not environ.get("wsgi.input_terminated"):
+        return get_input_stream(environ, max_content_length=MAX_BODY_BYTES).read()
+    # Chunked: werkzeug's limited stream cuts it at the limit without a word, so read
+    # one byte past the limit to tell a body of exactly 1 MiB from a longer one.
+    stream, chunks, size = environ["wsgi.input"], [], 0
+    while size <= MAX_BODY_BYTES:
+        chunk = stream.read(MAX_BODY_BYTES + 1 - size)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+    raise RequestEntityTooLarge()
+
+
+def _error(message: str) -> bytes:
+    return json.dumps({"error": message}).encode()
+
+
+_STATUS_LINES = {code: f"{code} {HTTPStatus(code).phrase}" for code in (200, 400, 403, 413, 503)}

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
+from typing import IO, Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 from rq import Queue
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from app import create_app
 from core import runtime
@@ -60,7 +64,54 @@ def test_signature_is_checked_on_raw_bytes_with_escaped_unicode(
 
 def test_body_over_one_mebibyte_is_413(client: FlaskClient) -> None:
     body, headers = p.signed(p.page(p.text("113", "x" * (1024 * 1024))))
-    assert post(client, body, headers).status_code == 413
+    response = post(client, body, headers)
+    assert response.status_code == 413
+    assert response.get_json() == {"error": "the body is over 1048576 bytes"}
+
+
+def post_streamed(app: Flask, stream: IO[bytes], headers: dict[str, str]) -> tuple[int, Any]:
+    """A POST with no Content-Length (chunked), handed on the way gunicorn does."""
+    environ = EnvironBuilder("/webhook", method="POST", headers=headers).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ.update({"wsgi.input": stream, "wsgi.input_terminated": True})
+    body, status, _headers = run_wsgi_app(app.wsgi_app, environ, buffered=True)
+    return int(status.split()[0]), json.loads(b"".join(body))
+
+
+def test_a_chunked_body_is_read_and_limited_too(app: Flask, redis: Redis) -> None:
+    small, headers = p.signed(p.page(p.text("114", "chunked")))
+    assert post_streamed(app, io.BytesIO(small), headers) == (200, {"queued": 1})
+    assert mailbox(redis, "114")[0]["event"]["message"]["text"] == "chunked"
+    large, headers = p.signed(p.page(p.text("115", "x" * (1024 * 1024))))
+    assert post_streamed(app, io.BytesIO(large), headers) == (
+        413, {"error": "the body is over 1048576 bytes"})
+    assert mailbox(redis, "115") == []
+    exact = p.page(p.text("117", ""))
+    padding = 1024 * 1024 - len(p.signed(exact)[0])
+    exact["entry"][0]["messaging"][0]["message"]["text"] = "y" * padding
+    body, headers = p.signed(exact)
+    assert len(body) == 1024 * 1024
+    assert post_streamed(app, io.BytesIO(body), headers) == (200, {"queued": 1})
+
+
+class _ResetMidBody(io.RawIOBase):
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+        raise ConnectionResetError("connection reset by peer")
+
+
+def test_a_client_gone_mid_body_is_400_and_nothing_queued(app: Flask, redis: Redis) -> None:
+    _body, headers = p.signed(p.page(p.text("116", "cut")))
+    assert post_streamed(app, _ResetMidBody(), headers) == (
+        400, {"error": "the body ended early: the client went away"})
+    assert mailbox(redis, "116") == []
+
+
+def test_other_methods_and_paths_still_reach_the_app(client: FlaskClient) -> None:
+    assert client.put("/webhook").status_code == 405
+    assert client.post("/webhook/").status_code == 404
 
 
 def test_signed_but_not_a_messenger_payload_is_400(client: FlaskClient) -> None:
