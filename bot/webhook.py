@@ -22,7 +22,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from redis.exceptions import RedisError
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
-from werkzeug.wsgi import get_content_length, get_input_stream
+from werkzeug.wsgi import get_input_stream
 
 from bot.jobs import drain
 from core.ingest import IngestBatcher
@@ -97,18 +97,12 @@ class WebhookReceiver:
 
 def _read_body(environ: dict[str, Any]) -> bytes:
     """The request body, of at most MAX_BODY_BYTES; RequestEntityTooLarge beyond."""
-    if get_content_length(environ) is not None or not environ.get("wsgi.input_terminated"):
-        return get_input_stream(environ, max_content_length=MAX_BODY_BYTES).read()
-    # Chunked: werkzeug's limited stream cuts it at the limit without a word, so read
-    # one byte past the limit to tell a body of exactly 1 MiB from a longer one.
-    stream, chunks, size = environ["wsgi.input"], [], 0
-    while size <= MAX_BODY_BYTES:
-        chunk = stream.read(MAX_BODY_BYTES + 1 - size)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-        size += len(chunk)
-    raise RequestEntityTooLarge()
+    # One byte past the limit: werkzeug's limited stream ends a longer chunked body at
+    # its limit without a word, so reading exactly 1 MiB could not tell the two apart.
+    raw = get_input_stream(environ, max_content_length=MAX_BODY_BYTES + 1).read()
+    if len(raw) > MAX_BODY_BYTES:
+        raise RequestEntityTooLarge()
+    return raw
 
 
 def _error(message: str) -> bytes:
