@@ -50,9 +50,9 @@ def _register_blueprints(app: Flask) -> None:
 
     webhook.install(app)  # GET /webhook a view; POST /webhook in front of Flask, for speed
     app.register_blueprint(health_bp)
-    from tickets import api, inbound_http, login, web
+    from tickets import api, inbound_http, login, unmatched, web
 
-    for tickets_bp in (web.bp, login.bp, api.bp, inbound_http.bp):
+    for tickets_bp in (web.bp, login.bp, api.bp, inbound_http.bp, unmatched.bp):
         app.register_blueprint(tickets_bp)
 
 

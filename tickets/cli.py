@@ -1,8 +1,9 @@
 """`flask tickets ...` (for the mail server's pipe and the operator) and
 `flask users create-agent` (staff accounts of the ticket screen).
 
-`ingest-email` exits with sysexits codes a mail server understands: 0 taken,
-65 unreadable mail, 67 no such ticket (the sender gets a bounce), 75 try later.
+`ingest-email` exits with sysexits codes a mail server understands: 0 taken
+(or an automatic reply, kept), 65 unreadable mail, 67 kept as unmatched: it
+proves no ticket (the sender gets a bounce), 75 try later.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from core.db import session_scope
 from core.runtime import Runtime
 from tickets.errors import UnparsableEmail
 from tickets.ingest import ingest_email
-from tickets.jobs import enqueue_mails
+from tickets.jobs import enqueue_mails, stuck_mail_ids
 from tickets.models import Agent, OutboundMail
+from tickets.pages import when
+from tickets.unmatched import unmatched_mail
 
 EX_DATAERR, EX_NOUSER, EX_TEMPFAIL = 65, 67, 75
 MIN_PASSWORD = 10
@@ -49,19 +52,31 @@ def ingest_email_command(file: BinaryIO) -> None:
         click.echo(f"temporarily unavailable ({type(exc).__name__}); retry later", err=True)
         sys.exit(EX_TEMPFAIL)
     click.echo(f"{outcome.status}: ticket {outcome.ticket_id or '-'}, reply {outcome.reply_id or '-'}")
-    if outcome.status in ("unmatched", "sender_not_allowed"):
+    if outcome.status == "unmatched":
         sys.exit(EX_NOUSER)
+
+
+@tickets_cli.command("unmatched")
+@click.option("--limit", default=50, show_default=True, help="How many, newest first.")
+def unmatched(limit: int) -> None:
+    """Inbound mail kept because it proves no ticket: never passed to a customer."""
+    with session_scope(_runtime().engine) as session:
+        for kept in unmatched_mail(session, limit=limit):
+            click.echo(f"{kept.id}\t{when(kept.received_at)}\t{kept.reason}\t{kept.sender or '-'}\t"
+                       f"{kept.subject or '-'}")
 
 
 @tickets_cli.command("send-pending")
 def send_pending() -> None:
-    """Queue again every notification email not sent yet (after a Redis loss, say)."""
+    """Queue again every notification email not sent yet (after a Redis loss, say),
+    and those stuck in `sending` past their lease (a worker died mid-send)."""
     rt = _runtime()
     with session_scope(rt.engine) as session:
         ids = list(session.exec(select(OutboundMail.id).where(
             OutboundMail.status.in_(("pending", "retrying", "failed")))).all())  # type: ignore[attr-defined]
-    enqueue_mails(rt, ids)
-    click.echo(f"{len(ids)} emails queued")
+        stuck = stuck_mail_ids(session)
+    enqueue_mails(rt, [*ids, *stuck])
+    click.echo(f"{len(ids) + len(stuck)} emails queued ({len(stuck)} stuck in sending)")
 
 
 @users_cli.command("create-agent")

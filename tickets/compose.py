@@ -1,5 +1,6 @@
 """Notification emails, rendered from `templates/tickets/email/<kind>.txt|html`
-with the ticket's own data, threaded under the ticket's first email."""
+with the ticket's own data, threaded under the ticket's first email, with the
+ticket's signed reply address (tickets.reply_address) as `Reply-To`."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def ticket_url(public_url: str, ticket_id: int | None) -> str:
 
 
 def compose(mail: OutboundMail, ticket: Ticket, *, reply: TicketReply | None, type_title: str,
-            sender: str, thread_root: str | None, public_url: str) -> EmailMessage:
+            sender: str, reply_to: str, thread_root: str | None, public_url: str) -> EmailMessage:
     context = {"ticket": ticket, "reply": reply, "type_title": type_title,
                "ticket_url": ticket_url(public_url, ticket.id)}
     env = _environment()
@@ -42,7 +43,7 @@ def compose(mail: OutboundMail, ticket: Ticket, *, reply: TicketReply | None, ty
     message["Subject"] = SUBJECTS[mail.kind].format(id=ticket.id, title=ticket.title)
     message["From"] = sender
     message["To"] = mail.to_addr
-    message["Reply-To"] = sender
+    message["Reply-To"] = reply_to
     message["Date"] = format_datetime(_now())
     message["Message-ID"] = mail.message_id
     if thread_root and thread_root != mail.message_id:

@@ -4,6 +4,15 @@ The mail row is claimed before sending (so two runs never send it twice at
 once) and marked sent right after the relay accepts it, so a retry after a
 crash or an SMTP outage skips what already went out. Failures raise: RQ
 retries with backoff, then keeps the job in its failed registry.
+
+A worker that dies between claim and "sent" leaves the row in `sending`, and
+RQ moves its job to the failed registry without a retry. So each send first
+schedules a watchdog (`reclaim_mail`, RQ's scheduler, due after the claim's
+lease): if the row is still `sending` by then, it is sent again;
+`flask tickets send-pending` queues such rows too. This is at-least-once: if the
+relay accepted the mail and the worker died before recording it, the mail goes
+out twice, with the same Message-ID (mail clients and archives that de-duplicate
+by Message-ID show it once; others show it twice).
 """
 
 from __future__ import annotations
@@ -20,17 +29,20 @@ from sqlmodel import Session, select
 from core import runtime
 from core.db import session_scope
 from core.jobs import MAIL_QUEUE
+from core.mailbox import now_ms
 from core.runtime import Runtime
 from tickets import mailer
 from tickets.compose import compose
-from tickets.models import OutboundMail, Ticket, TicketReply, utcnow
+from tickets.models import OutboundMail, Ticket, TicketReply, as_utc, utcnow
+from tickets.reply_address import reply_address
 from tickets.service import thread_root
 from tickets.types import type_title
 
 log = logging.getLogger(__name__)
 
 MAIL_RETRIES = 15  # backoff 5 s, 10 s, 20 s ... capped at 10 min: about 1 h 30 min in all
-STALE_CLAIM = timedelta(minutes=5)  # a sender that died mid-send; job_timeout is shorter
+STALE_CLAIM = timedelta(minutes=5)  # a claim's lease: RQ's job_timeout (300 s) ends a send by then
+WATCHDOG_DELAY = STALE_CLAIM + timedelta(seconds=30)
 
 
 def enqueue_mails(rt: Runtime, mail_ids: Iterable[int | None]) -> None:
@@ -46,9 +58,32 @@ def pending_mail_ids(session: Session, ticket_id: int) -> list[int]:
         OutboundMail.ticket_id == ticket_id, OutboundMail.status == "pending")).all())
 
 
+def stuck_mail_ids(session: Session) -> list[int]:
+    """Mails claimed by a sender that died: `sending` for longer than the lease."""
+    return list(session.exec(select(OutboundMail.id).where(
+        OutboundMail.status == "sending",
+        OutboundMail.claimed_at < utcnow() - STALE_CLAIM)).all())  # type: ignore[operator]
+
+
+def reclaim_mail(mail_id: int) -> str:
+    """The watchdog of one send: sends `mail_id` if it is still `sending` past its lease."""
+    rt = runtime.current()
+    with Session(rt.engine) as session:
+        mail = session.get(OutboundMail, mail_id)
+        stuck = (mail is not None and mail.status == "sending" and mail.claimed_at is not None
+                 and as_utc(mail.claimed_at) < utcnow() - STALE_CLAIM)
+    if not stuck:
+        return "skipped"
+    log.warning("mail %s: still sending after %s (its sender died?); sending again", mail_id, STALE_CLAIM)
+    return send_mail(mail_id)
+
+
 def send_mail(mail_id: int) -> str:
     """Send notification `mail_id` once; returns its new status (or "skipped")."""
     rt = runtime.current()
+    # Before the claim: a claimed row always has its watchdog (an idle one costs a no-op job).
+    rt.dispatcher.enqueue(reclaim_mail, mail_id, queue=MAIL_QUEUE,
+                          at_ms=now_ms() + int(WATCHDOG_DELAY.total_seconds() * 1000))
     if not _claim(rt.engine, mail_id):
         log.info("mail %s: already sent or being sent; skipped", mail_id)
         return "skipped"
@@ -87,9 +122,10 @@ def _message(rt: Runtime, mail_id: int) -> EmailMessage:
         root = thread_root(session, ticket.id)
         flows = rt.flows.current
         title = type_title(flows, ticket.type_id, flows.default_locale)
-        return compose(mail, ticket, reply=reply, type_title=title,
-                       sender=rt.settings.support_email_from, thread_root=root,
-                       public_url=rt.settings.public_url)
+        sender = rt.settings.support_email_from
+        return compose(mail, ticket, reply=reply, type_title=title, sender=sender,
+                       reply_to=reply_address(sender, ticket.id, secret_key=rt.settings.secret_key),
+                       thread_root=root, public_url=rt.settings.public_url)
 
 
 def _record_failure(engine: Engine, mail_id: int, exc: BaseException) -> None:

@@ -87,7 +87,8 @@ class OutboundMail(SQLModel, table=True):
 
 
 class InboundEmail(SQLModel, table=True):
-    """Mail that reached /email/inbound but could not go on a ticket: kept, never lost."""
+    """Mail that reached /email/inbound but may not go on a ticket: kept, never lost,
+    never relayed; listed by `flask tickets unmatched` and on /tickets/unmatched."""
 
     __tablename__ = "ticket_inbound_email"
 
@@ -95,8 +96,10 @@ class InboundEmail(SQLModel, table=True):
     message_id: str | None = Field(default=None, max_length=998, index=True)
     sender: str = Field(default="", max_length=320)
     subject: str = Field(default="", max_length=998)
-    reason: str = Field(max_length=32)  # unmatched | sender_not_allowed
+    reason: str = Field(max_length=32)  # unmatched | automatic | bad_reply_address
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # hex SHA-256 of `raw`: a redelivery of the same bytes is stored once
+    raw_sha256: str | None = Field(default=None, max_length=64, unique=True)
     received_at: datetime = Field(default_factory=utcnow)
 
 

@@ -1,0 +1,43 @@
+"""`/tickets/unmatched`: inbound mail kept because it proves no ticket (a forged
+`[#N]`, an unknown thread, a bad reply address, an auto-reply), for staff only.
+The same list as `flask tickets unmatched`; nothing here reaches a customer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask import Blueprint
+from sqlmodel import Session, col, select
+
+from tickets.auth import Viewer, login_required
+from tickets.models import InboundEmail
+from tickets.pages import error_page, remember_language, render
+from tickets.webapp import configure, db, secure_headers
+
+bp = Blueprint("unmatched_mail", __name__, url_prefix="/tickets")
+bp.record_once(configure)
+bp.before_request(remember_language)
+bp.after_request(secure_headers)
+
+LIMIT = 100
+LABELS = {
+    "en": {"heading": "Unmatched email", "none": "No unmatched email.", "received": "Received",
+           "reason": "Reason", "from": "From", "subject": "Subject",
+           "note": "Mail that proves no ticket is kept here and never sent to a customer."},
+    "es": {"heading": "Correo sin ticket", "none": "No hay correo sin ticket.", "received": "Recibido",
+           "reason": "Motivo", "from": "De", "subject": "Asunto",
+           "note": "El correo que no prueba ningún ticket se guarda aquí y nunca llega a un cliente."},
+}
+
+
+def unmatched_mail(session: Session, *, limit: int = LIMIT) -> Sequence[InboundEmail]:
+    """Newest first."""
+    return session.exec(select(InboundEmail).order_by(col(InboundEmail.id).desc()).limit(limit)).all()
+
+
+@bp.get("/unmatched")
+@login_required
+def index(viewer: Viewer) -> tuple[str, int]:
+    if not viewer.is_staff:
+        return error_page(viewer, "forbidden", 403)
+    return render("tickets/unmatched.html", viewer, mails=unmatched_mail(db()), labels=LABELS)
