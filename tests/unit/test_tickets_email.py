@@ -4,11 +4,17 @@ SMTP server (aiosmtpd) on loopback."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
+from redis import Redis
+from rq import Queue, SimpleWorker
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 from sqlmodel import select
 
 from bot.models import Customer
@@ -20,8 +26,9 @@ from tickets import jobs, mailer, service
 from tickets.compose import compose
 from tickets.errors import MailDeliveryError, UnparsableEmail
 from tickets.inbound import parse_email
-from tickets.models import OutboundMail, Ticket
+from tickets.models import OutboundMail, Ticket, utcnow
 from tickets.quotes import strip_reply
+from tickets.reply_address import reply_address
 from tickets.types import ticket_types
 
 Capture = CapturedMail
@@ -65,14 +72,17 @@ def raw_mail(*, subject: str = "Re: [#12] Card charged twice", body: str = "We r
             f"\r\n{body}\r\n").encode()
 
 
-def test_inbound_mail_is_read_with_its_thread_and_ticket_tag() -> None:
+def test_inbound_mail_is_read_with_its_thread_and_recipients() -> None:
     mail = parse_email(raw_mail(headers="In-Reply-To: <n-1@example.com>\r\n"
-                                        "References: <root@example.com> <n-1@example.com>\r\n",
+                                        "References: <root@example.com> <n-1@example.com>\r\n"
+                                        "Cc: Bo <BO@example.com>\r\n"
+                                        "Delivered-To: support+t12.x@example.com\r\n",
                                 body="We refunded you.\r\n\r\nOn Mon, Support wrote:\r\n> old"))
     assert (mail.sender, mail.sender_name, mail.message_id) == (
         "eva@example.com", "Eva Green", "<reply-1@mail.example.com>")
     assert mail.thread_ids == ("<n-1@example.com>", "<root@example.com>")
-    assert mail.ticket_tag == 12 and mail.text == "We refunded you." and not mail.automatic
+    assert mail.recipients == ("support@example.com", "bo@example.com", "support+t12.x@example.com")
+    assert mail.text == "We refunded you." and not mail.automatic
 
 
 def test_html_only_replies_are_read_without_the_quoted_part() -> None:
@@ -130,21 +140,25 @@ def open_ticket(rt: Runtime) -> tuple[int, int]:
         return ticket.id, mail.id
 
 
+REPLY_TO = "Support <support+t1.k@example.com>"
+
+
 def test_the_notification_has_the_ticket_the_transcript_and_threading_headers(rt: Runtime) -> None:
     ticket_id, mail_id = open_ticket(rt)
     with session_scope(rt.engine) as session:
         ticket, mail = session.get(Ticket, ticket_id), session.get(OutboundMail, mail_id)
         assert ticket and mail
         message = compose(mail, ticket, reply=None, type_title="Billing",
-                          sender="Support <support@example.com>", thread_root=mail.message_id,
-                          public_url="https://desk.example.com")
+                          sender="Support <support@example.com>", reply_to=REPLY_TO,
+                          thread_root=mail.message_id, public_url="https://desk.example.com")
         resolved = service.resolve(session, ticket, mailbox="billing@example.com",
                                    sender="support@example.com")
         assert resolved is not None
         follow_up = compose(resolved, ticket, reply=None, type_title="Billing", sender="support@example.com",
-                            thread_root=mail.message_id, public_url="https://desk.example.com")
+                            reply_to="support@example.com", thread_root=mail.message_id,
+                            public_url="https://desk.example.com")
     assert message["Subject"] == f"[#{ticket_id}] Card charged twice"
-    assert (message["To"], message["Reply-To"]) == ("billing@example.com", "Support <support@example.com>")
+    assert (message["To"], message["Reply-To"]) == ("billing@example.com", REPLY_TO)
     assert message["Message-ID"] == mail.message_id and message["Auto-Submitted"] == "auto-generated"
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     for part in ("Billing", "Card charged twice", "On 2 March, 49 EUR twice.", "Ana",
@@ -166,6 +180,10 @@ def test_the_mail_job_sends_once_and_records_it(rt: Runtime, smtp: tuple[str, Ca
         mail = session.get(OutboundMail, mail_id)
         assert mail and (mail.status, mail.attempts, mail.last_error) == ("sent", 1, None)
         assert capture.messages[0]["Message-ID"] == mail.message_id
+    reply_to = capture.messages[0]["Reply-To"].addresses[0]
+    assert str(reply_to) == reply_address(rt.settings.support_email_from, mail.ticket_id,
+                                          secret_key=rt.settings.secret_key)
+    assert re.fullmatch(r"support\+t\d+\.[a-z2-7]{24}", reply_to.username)
 
 
 def test_smtp_down_records_the_failure_and_raises_for_rqs_retry(rt: Runtime,
@@ -191,3 +209,54 @@ def test_without_smtp_url_the_email_is_logged_not_sent(rt: Runtime, caplog: pyte
     caplog.set_level("INFO", logger="tickets.mailer")
     assert jobs.send_mail(mail_id) == "logged"
     assert "On 2 March, 49 EUR twice." in caplog.text and "email logged, not sent" in caplog.text
+
+
+def test_a_notification_stuck_in_sending_is_swept_and_sent_once(
+        app: Flask, rt: Runtime, smtp: tuple[str, Capture], redis: Redis,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    url, capture = smtp
+    monkeypatch.setattr(rt, "settings", rt.settings.with_(smtp_url=url))
+    _, mail_id = open_ticket(rt)
+    with session_scope(rt.engine) as session:  # a worker claimed it, then died before sending
+        mail = session.get(OutboundMail, mail_id)
+        assert mail is not None
+        mail.status, mail.attempts = "sending", 1
+        mail.claimed_at = utcnow() - jobs.STALE_CLAIM - timedelta(seconds=1)
+        session.add(mail)
+    result = app.test_cli_runner().invoke(args=["tickets", "send-pending"])
+    assert "1 emails queued (1 stuck in sending)" in result.output
+    worker = SimpleWorker([Queue("mail", connection=redis)], connection=redis)
+    assert worker.work(burst=True)
+    assert len(capture.messages) == 1
+    assert jobs.reclaim_mail(mail_id) == "skipped" and jobs.send_mail(mail_id) == "skipped"
+    assert len(capture.messages) == 1
+    with session_scope(rt.engine) as session:
+        assert session.exec(select(OutboundMail.status)).one() == "sent"
+
+
+def test_each_send_schedules_a_watchdog_that_resends_only_a_stuck_mail(
+        rt: Runtime, smtp: tuple[str, Capture], redis: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    url, capture = smtp
+    monkeypatch.setattr(rt, "settings", rt.settings.with_(smtp_url=url))
+    _, mail_id = open_ticket(rt)
+    monkeypatch.setattr(jobs.mailer, "send", _dies_mid_send)
+    with pytest.raises(SystemExit):
+        jobs.send_mail(mail_id)  # the worker dies between claim and send
+    monkeypatch.undo()
+    monkeypatch.setattr(rt, "settings", rt.settings.with_(smtp_url=url))
+    [watchdog] = [Job.fetch(job_id, connection=redis)
+                  for job_id in ScheduledJobRegistry("mail", connection=redis).get_job_ids()]
+    assert (watchdog.func_name, watchdog.args) == ("tickets.jobs.reclaim_mail", (mail_id,))
+    assert jobs.reclaim_mail(mail_id) == "skipped"  # within its lease: the sender may still be at work
+    with session_scope(rt.engine) as session:
+        mail = session.get(OutboundMail, mail_id)
+        assert mail is not None and mail.status == "sending"
+        mail.claimed_at = utcnow() - jobs.STALE_CLAIM - timedelta(seconds=1)
+        session.add(mail)
+    assert jobs.reclaim_mail(mail_id) == "sent"
+    assert jobs.reclaim_mail(mail_id) == "skipped"
+    assert len(capture.messages) == 1
+
+
+def _dies_mid_send(*_args: object) -> str:
+    raise SystemExit(1)  # not an Exception: like a SIGKILL, nothing records a failure

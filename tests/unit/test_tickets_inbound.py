@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from core.runtime import Runtime
 from tests.conftest import make_settings
 from tickets import service
 from tickets.models import Agent, InboundEmail, OutboundMail, TicketReply
+from tickets.reply_address import reply_address
 from tickets.types import ticket_types
 
 TOKEN = "inbound-token-7f3a9c"
@@ -75,38 +78,95 @@ def test_a_reply_matched_by_in_reply_to_is_stored_and_queued_for_the_customer(
     assert len(redis.zrange("sd:mb:1000000001:300", 0, -1)) == 1  # the mail server retried: still one
 
 
-def test_a_reply_matched_by_the_ticket_tag_in_the_subject(client: FlaskClient, rt: Runtime) -> None:
+def test_a_forged_ticket_tag_from_the_mailbox_domain_is_kept_unmatched_never_relayed(
+        app: Flask, client: FlaskClient, rt: Runtime, redis: Redis) -> None:
     ticket_id, _ = ticket_with_notification(rt)
-    answer = client.post("/email/inbound", data=reply(subject=f"RE: [#{ticket_id}] Card"), headers=HEADERS)
-    assert answer.status_code == 200 and answer.json["ticket"] == ticket_id  # type: ignore[index]
-
-
-def test_mail_matching_no_ticket_is_kept_and_answered_404(client: FlaskClient, rt: Runtime,
-                                                          caplog: pytest.LogCaptureFixture) -> None:
-    ticket_with_notification(rt)
-    answer = client.post("/email/inbound", data=reply(subject="Hello [#99999]"), headers=HEADERS)
+    forged = reply(sender="Billing <billing@example.com>", subject=f"RE: [#{ticket_id}] Card")
+    answer = client.post("/email/inbound", data=forged, headers=HEADERS)
     assert answer.status_code == 404 and answer.json["status"] == "unmatched"  # type: ignore[index]
     with session_scope(rt.engine) as session:
-        kept = session.exec(select(InboundEmail)).one()
         assert session.exec(select(TicketReply)).first() is None
-    assert kept.reason == "unmatched" and b"We refunded you." in kept.raw
-    assert "kept unassigned: unmatched" in caplog.text
+        kept = session.exec(select(InboundEmail)).one()
+    assert (kept.reason, kept.sender) == ("unmatched", "billing@example.com")
+    assert redis.zrange("sd:mb:1000000001:300", 0, -1) == []  # nothing on its way to the customer
+    listed = app.test_cli_runner().invoke(args=["tickets", "unmatched"])
+    assert listed.exit_code == 0 and f"[#{ticket_id}] Card" in listed.output
+    assert "unmatched\tbilling@example.com" in listed.output
 
 
-def test_strangers_cannot_answer_a_customer_and_auto_replies_are_ignored(
-        client: FlaskClient, rt: Runtime) -> None:
+def test_a_colleagues_reply_from_any_address_with_our_in_reply_to_is_relayed(
+        client: FlaskClient, rt: Runtime, redis: Redis) -> None:
     ticket_id, notification = ticket_with_notification(rt)
-    stranger = client.post("/email/inbound", headers=HEADERS,
-                           data=reply(sender="x@evil.example", in_reply_to=notification))
-    assert stranger.status_code == 403
+    colleague = reply(sender="Sam <sam.private@gmail.com>", in_reply_to=notification,
+                      message_id="<r2@gmail.com>")
+    answer = client.post("/email/inbound", data=colleague, headers=HEADERS)
+    assert answer.status_code == 200 and answer.json["ticket"] == ticket_id  # type: ignore[index]
+    assert len(redis.zrange("sd:mb:1000000001:300", 0, -1)) == 1
+
+
+def addressed(to: str, *, headers: str = "", message_id: str = "<r3@mail.example.com>") -> bytes:
+    return (f"From: Eva <eva@elsewhere.example>\nTo: {to}\n{headers}Subject: Re: your refund\n"
+            f"Message-ID: {message_id}\nContent-Type: text/plain\n\nWe refunded you.\n").encode()
+
+
+def test_a_mail_to_the_tickets_signed_reply_address_is_relayed(client: FlaskClient, rt: Runtime,
+                                                                redis: Redis) -> None:
+    ticket_id, _ = ticket_with_notification(rt)
+    address = reply_address("Support <support@example.com>", ticket_id, secret_key=rt.settings.secret_key)
+    answer = client.post("/email/inbound", data=addressed(address), headers=HEADERS)
+    assert answer.status_code == 200 and answer.json["ticket"] == ticket_id  # type: ignore[index]
+    # Sent Bcc, or forwarded: only the receiving mail server's Delivered-To names it.
+    bare = parseaddr(address)[1]
+    blind = addressed("someone@example.net", headers=f"Delivered-To: {bare.upper()}\n",
+                      message_id="<r4@mail.example.com>")
+    assert client.post("/email/inbound", data=blind, headers=HEADERS).json["ticket"] == ticket_id  # type: ignore[index]
+    assert len(redis.zrange("sd:mb:1000000001:300", 0, -1)) == 2
+
+
+def test_a_tampered_or_guessed_reply_address_is_kept_unmatched(client: FlaskClient, rt: Runtime) -> None:
+    ticket_id, _ = ticket_with_notification(rt)
+    other_id, _ = ticket_with_notification(rt, psid="301")
+    genuine = parseaddr(reply_address("support@example.com", other_id, secret_key=rt.settings.secret_key))[1]
+    token = genuine.split(".", 1)[1].split("@")[0]
+    for n, forged in enumerate([f"support+t{ticket_id}.{token}@example.com",  # another ticket's token
+                                genuine.replace(token, token[:-1] + ("a" if token[-1] != "a" else "b")),
+                                f"support+t{ticket_id}.aaaaaaaaaaaaaaaaaaaaaaaa@example.com"]):
+        answer = client.post("/email/inbound", data=addressed(forged, message_id=f"<f{n}@x.example>"),
+                             headers=HEADERS)
+        assert answer.status_code == 404, forged
+    with session_scope(rt.engine) as session:
+        assert session.exec(select(TicketReply)).first() is None
+        reasons = session.exec(select(InboundEmail.reason)).all()
+    assert reasons == ["bad_reply_address"] * 3
+
+
+def test_auto_replies_are_kept_never_relayed(client: FlaskClient, rt: Runtime) -> None:
+    _, notification = ticket_with_notification(rt)
     auto = reply(in_reply_to=notification).replace(b"Subject:", b"Auto-Submitted: auto-replied\nSubject:")
     assert client.post("/email/inbound", data=auto, headers=HEADERS).status_code == 202
     with session_scope(rt.engine) as session:
         assert session.exec(select(TicketReply)).first() is None
-        session.add(Agent(email="freelancer@gmail.com", name="Fran", password_hash="x"))
-    agent = client.post("/email/inbound", headers=HEADERS, data=reply(
-        sender="freelancer@gmail.com", in_reply_to=notification, message_id="<r2@gmail.com>"))
-    assert agent.status_code == 200 and agent.json["ticket"] == ticket_id  # type: ignore[index]
+        assert session.exec(select(InboundEmail.reason)).one() == "automatic"
+
+
+@pytest.mark.parametrize("message_id", ["<r7@mail.example.com>", None])
+def test_a_redelivered_mail_is_stored_once_with_or_without_message_id(
+        client: FlaskClient, rt: Runtime, redis: Redis, message_id: str | None) -> None:
+    _, notification = ticket_with_notification(rt)
+
+    def without_id(raw: bytes) -> bytes:
+        return raw if message_id else re.sub(rb"Message-ID: [^\n]*\n", b"", raw)
+
+    matched = without_id(reply(in_reply_to=notification, message_id=message_id or "<x@x>"))
+    unmatched = without_id(reply(subject="Hello", message_id=message_id or "<x@x>").replace(b"7@", b"8@"))
+    for relay in range(3):  # with a Message-ID, each relay's own trace header does not matter
+        trace = f"Received: from relay{relay}.example.net\n".encode() if message_id else b""
+        assert client.post("/email/inbound", data=trace + matched, headers=HEADERS).status_code == 200
+        assert client.post("/email/inbound", data=trace + unmatched, headers=HEADERS).status_code in (200, 404)
+    with session_scope(rt.engine) as session:
+        assert len(session.exec(select(TicketReply)).all()) == 1
+        assert len(session.exec(select(InboundEmail)).all()) == 1
+    assert len(redis.zrange("sd:mb:1000000001:300", 0, -1)) == 1
 
 
 def test_the_endpoint_needs_its_token_and_readable_mail(client: FlaskClient, rt: Runtime) -> None:
