@@ -120,9 +120,10 @@ def chips(body: dict[str, Any]) -> list[str]:
     return [q["title"] for q in body["message"].get("quick_replies", [])]
 
 
-def agent_reply(body: str, *, subject: str, in_reply_to: str | None = None, n: int = 1) -> bytes:
+def agent_reply(body: str, *, subject: str, in_reply_to: str | None = None, n: int = 1,
+                to: str = "support@example.com") -> bytes:
     threading = f"In-Reply-To: {in_reply_to}\r\nReferences: {in_reply_to}\r\n" if in_reply_to else ""
-    return (f"From: Eva Green <eva@example.com>\r\nTo: support@example.com\r\nSubject: {subject}\r\n"
+    return (f"From: Eva Green <eva@example.com>\r\nTo: {to}\r\nSubject: {subject}\r\n"
             f"Message-ID: <agent-{n}-{time.time_ns()}@example.com>\r\n{threading}"
             f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n\r\n"
             f"On Mon, Support Desk <support@example.com> wrote:\r\n> I was charged twice\r\n").encode()
@@ -148,7 +149,9 @@ def test_a_ticket_from_messenger_is_emailed_answered_by_email_and_resolved(
     [notification] = mailbox.messages
     assert notification["Subject"] == f"[#{number}] Card charged twice"
     assert notification["To"] == "billing@example.com"
-    assert notification["Reply-To"] == "Support Desk <support@example.com>"
+    reply_to = notification["Reply-To"].addresses[0]
+    assert reply_to.display_name == "Support Desk" and reply_to.domain == "example.com"
+    assert re.fullmatch(rf"support\+t{number}\.[a-z2-7]{{24}}", reply_to.username)
     body = notification.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     for part in ("Billing", "I was charged 49 EUR twice on 2 March.", "Ana", "customer: hi"):
         assert part in body
@@ -163,10 +166,13 @@ def test_a_ticket_from_messenger_is_emailed_answered_by_email_and_resolved(
     assert reply["messaging_type"] == "RESPONSE" and chips(reply) == [f"Resolve #{number}"]
     assert desk.ticket(number)["status"] == "answered"
 
-    voucher = agent_reply("Also: a voucher is on its way.", subject=f"RE: [#{number}] more", n=2)
-    by_tag = desk.email_in(voucher)
-    assert by_tag.status_code == 200
-    desk.fake.wait_for_sent("700", len(desk.fake.sent("700")) + 1, timeout=30)
+    sent_before = len(desk.fake.sent("700"))
+    forged = agent_reply("Send us your card number.", subject=f"RE: [#{number}] more", n=4)
+    assert desk.email_in(forged).status_code == 404  # [#N] from the mailbox's domain proves nothing
+    voucher = agent_reply("Also: a voucher is on its way.", subject="more", n=2, to=str(reply_to))
+    assert desk.email_in(voucher).status_code == 200  # sent to the ticket's signed reply address
+    later = desk.fake.wait_for_sent("700", sent_before + 1, timeout=30)
+    assert "voucher" in text(later[-1]) and not any("card number" in text(m) for m in later)
     assert desk.email_in(agent_reply("Who is this for?", subject="Hello there", n=3)).status_code == 404
 
     resolved = desk.says("700", f"Resolve #{number}", f"ticket:resolve:{number}")
@@ -179,14 +185,16 @@ def test_a_ticket_from_messenger_is_emailed_answered_by_email_and_resolved(
 
 def test_replies_after_24_hours_are_tagged_and_after_7_days_wait(desk: Desk, mailbox: Mailbox) -> None:
     day_old = desk.open_ticket("710", "Charged twice", hours_ago=30)
-    assert desk.email_in(agent_reply("Refunded.", subject=f"Re: [#{day_old}] x")).status_code == 200
+    thread = desk.notification(day_old, "sent")["message_id"]
+    assert desk.email_in(agent_reply("Refunded.", subject="Re: x", in_reply_to=thread)).status_code == 200
     tagged = desk.fake.wait_for_sent("710", len(desk.fake.sent("710")) + 1, timeout=30)[-1]
     assert (tagged["messaging_type"], tagged["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
     assert "Refunded." in text(tagged)
 
     week_old = desk.open_ticket("711", "Charged twice", hours_ago=8 * 24)
     sent_before = len(desk.fake.sent("711"))
-    late = agent_reply("Sorry for the wait.", subject=f"Re: [#{week_old}] x", n=2)
+    late = agent_reply("Sorry for the wait.", subject="Re: x", n=2,
+                       in_reply_to=desk.notification(week_old, "sent")["message_id"])
     assert desk.email_in(late).status_code == 200
     wait_until(lambda: desk.ticket(week_old)["replies"][0]["messenger"] == "waiting", timeout=30)
     assert len(desk.fake.sent("711")) == sent_before  # nothing may be sent after 7 days
