@@ -2,8 +2,9 @@
 which thread it answers, and the new text in it.
 
 Hostile mail must not cost the web process: the size is capped by the caller
-(10 MiB), only the first MiB is parsed (the feedparser costs ~0.3 s per MiB of
-header or boundary lines; 10 MiB of them took 3-4 s), nesting is refused before
+(10 MiB), only the first MiB and its first 1,000 parts are parsed (the feedparser
+costs ~0.3 s per MiB of header or boundary lines; 10 MiB of them took 3-4 s), a
+header section over 256 KiB is refused, nesting is refused before
 the stdlib parser recurses into it (its feedparser recurses once per multipart
 level: 3,000 levels raised RecursionError),
 headers are read with `compat32` (policy.default's header parser recurses on
@@ -28,7 +29,8 @@ from tickets.quotes import strip_reply
 
 MAX_PARSED = 1024 * 1024  # bytes read as mail: the headers and the reply come first
 MAX_CONTAINERS = 50  # multipart/* and message/* parts in one mail: a bound on its depth
-MAX_PARTS = 1000  # parts looked at for the text body
+MAX_PARTS = 1000  # parts parsed and looked at for the text body
+MAX_HEADER_SECTION = 256 * 1024  # bytes; real ones (Received, DKIM) stay far below
 MAX_TEXT = 200_000  # characters of the body read for the reply
 MAX_HEADER = 4000  # characters of a header value read
 MAX_THREAD_IDS = 50  # newest first: a reply names its own parent near the front
@@ -56,8 +58,7 @@ class InboundMail:
 def parse_email(raw: bytes) -> InboundMail:
     if not raw.strip():
         raise UnparsableEmail("empty message")
-    if len(raw) > MAX_PARSED:  # cut at a line end; the parser notes the missing end as a defect
-        raw = raw[: raw.rfind(b"\n", 0, MAX_PARSED) + 1 or MAX_PARSED]
+    raw = _parsed_part(raw)
     if len(_CONTAINER.findall(raw)) > MAX_CONTAINERS:
         raise UnparsableEmail(f"more than {MAX_CONTAINERS} nested parts")
     try:
@@ -75,6 +76,22 @@ def parse_email(raw: bytes) -> InboundMail:
     if "@" not in mail.sender:
         raise UnparsableEmail("no From address")
     return mail
+
+
+def _parsed_part(raw: bytes) -> bytes:
+    """The first MAX_PARSED bytes, and of those no more than about MAX_PARTS parts, cut at
+    a line end (the parser notes the missing end as a defect); refuses a huge header section."""
+    if len(raw) > MAX_PARSED:
+        raw = raw[: raw.rfind(b"\n", 0, MAX_PARSED) + 1 or MAX_PARSED]
+    head_end = min((i for i in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if i >= 0), default=len(raw))
+    if head_end > MAX_HEADER_SECTION:
+        raise UnparsableEmail(f"a header section over {MAX_HEADER_SECTION // 1024} KiB")
+    position = 0
+    for _ in range(MAX_PARTS):  # each part starts at a "--boundary" line
+        position = raw.find(b"\n--", position + 1)
+        if position < 0:
+            return raw
+    return raw[: position + 1]
 
 
 def _header(message: Message, name: str) -> str:
