@@ -61,9 +61,18 @@ def ingest_email_command(file: BinaryIO) -> None:
 def unmatched(limit: int) -> None:
     """Inbound mail kept because it proves no ticket: never passed to a customer."""
     with session_scope(_runtime().engine) as session:
-        for kept in unmatched_mail(session, limit=limit):
-            click.echo(f"{kept.id}\t{when(kept.received_at)}\t{kept.reason}\t{kept.sender or '-'}\t"
-                       f"{kept.subject or '-'}")
+        kept_mail = unmatched_mail(session, limit=limit)
+        if not kept_mail:
+            click.echo("no unmatched email")
+        for kept in kept_mail:
+            fields = (str(kept.id), when(kept.received_at), kept.reason, kept.sender or "-",
+                      kept.subject or "-")
+            click.echo("\t".join(_printable(field) for field in fields))
+
+
+def _printable(text: str) -> str:
+    """Mail headers are the sender's words: no terminal control characters."""
+    return "".join(char if char.isprintable() else "?" for char in text)
 
 
 @tickets_cli.command("send-pending")
