@@ -208,6 +208,11 @@ class Standin:
                 self._in_flight -= 1
                 self._lock.notify_all()
 
+    @property
+    def in_flight(self) -> int:
+        """Send API calls received and not yet answered."""
+        return self._in_flight
+
     def wait_for_in_flight(self, count: int, timeout: float = 10.0) -> None:
         """Block until `count` Send API calls are being served at once (received, not yet
         answered: e.g. sleeping their latency); TimeoutError otherwise."""
