@@ -7,6 +7,7 @@ again; an echo that comes after that resend is recorded as a duplicate."""
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -17,8 +18,12 @@ import pytest
 from redis import Redis
 from sqlmodel import Session, select
 
-from bot.models import Message, Outbox
+from bot import extensions
+from bot.decisions import Decision
+from bot.models import Customer, Message, Outbox
+from bot.outbox import CallOutcome, deliver
 from tests.reliability.desk import Desk, desk
+from tests.support import payloads as p
 
 PSID = "7700"
 ECHO_WAIT_MS = 1500
@@ -143,3 +148,35 @@ def test_after_the_wait_the_send_is_repeated_and_a_late_echo_is_recorded_as_a_du
 
 def col_text_startswith(prefix: str) -> Any:
     return Message.text.startswith(prefix)  # type: ignore[union-attr]
+
+
+def test_a_send_with_a_follow_up_settled_by_its_echo_runs_the_follow_up_once(
+        d: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ticket reply's send names a follow-up ("then"): settled by its echo, the follow-up
+    still learns the outcome (with the echo's mid), and nothing is sent again."""
+    with Session(d.rt.engine) as session:
+        customer = session.exec(select(Customer).where(Customer.psid == PSID)).one()
+        key = f"{d.fake.page_id}:reply:1"
+        session.add(Outbox(customer_id=customer.id, event_key=key, seq=0, kind="send",
+                           body={"message": {"text": "An agent's reply"},
+                                 "messaging_type": "RESPONSE", "then": "test.sent"}))
+        session.commit()
+        session.refresh(customer)
+    customer_key = f"{d.fake.page_id}:{PSID}"
+    d.rt.mailbox.journal(customer_key, f"{key}#0", json.dumps(["attempted", None, None,
+                                                               int(time.time() * 1000)]))
+    echo = p.echo(PSID, "An agent's reply", p.APP_ID)
+    echo["message"]["metadata"] = f"sd:{key}#0"
+    assert d.post(p.page(echo)) == 200
+    outcomes: list[CallOutcome] = []
+    monkeypatch.setattr(extensions, "call_follow_ups",
+                        lambda: {"test.sent": lambda turn, outcome: outcomes.append(outcome) or True})
+    sent_before = len(d.fake.sent(PSID))
+
+    finished, failure = deliver(d.rt, customer, [Decision(d.rt.mailbox.peek(customer_key), key)])
+
+    assert (finished, failure) == (1, None)
+    assert len(d.fake.sent(PSID)) == sent_before
+    assert [(o.ok, o.result) for o in outcomes] == [(True, echo["message"]["mid"])]
+    row = next(row for row in d.outbox() if row.event_key == key)
+    assert (row.status, row.result) == ("sent", echo["message"]["mid"])
