@@ -28,6 +28,7 @@ from messenger.send_api import METADATA_LIMIT
 PREFIX = "sd:"
 SCAN_LIMIT = 1000  # waiting events searched for echoes; one behind more is not seen
 POLL_MS = 1000  # while an echo is awaited, the customer is looked at again this often
+MAX_EVENT_KEY = 300  # Outbox.event_key
 
 
 class EchoAwaited(Exception):
@@ -47,7 +48,13 @@ def metadata_for(call_key: str) -> str:
 def call_key_of(metadata: str) -> tuple[str, int] | None:
     """(event key, seq) named by our metadata; None for anything else."""
     event_key, _, seq = metadata.removeprefix(PREFIX).rpartition("#")
-    return (event_key, int(seq)) if event_key and seq.isdigit() else None
+    if not event_key or len(event_key) > MAX_EVENT_KEY or not _is_seq(seq):
+        return None
+    return event_key, int(seq)
+
+
+def _is_seq(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 9  # fits any integer column
 
 
 def own_echo(app_id: str | None, event: dict[str, Any]) -> tuple[str, str] | None:
