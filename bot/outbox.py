@@ -2,9 +2,11 @@
 
 Each call's outcome (Meta's message id, or a refusal) is journaled in Redis
 the moment Meta answers and written to its outbox row with the rest of the
-run's in one transaction, so a re-run after a crash or a retry skips what
-already went out. Permanent refusals are recorded and never retried;
-transient failures raise so the customer's mailbox retries later, in order.
+run's in one transaction (`bot.ledger`), so a re-run after a crash or a retry
+skips what already went out. A send a crash cut off before Meta's answer is
+settled by its echo, or made again after a bounded wait (`bot.echoes`).
+Permanent refusals are recorded and never retried; transient failures raise
+so the customer's mailbox retries later, in order.
 
 Follow-ups: a call whose body names one under `FOLLOW_UP` ("then") has its
 result handed to that follow-up (`bot.extensions.call_follow_ups`) as a small
@@ -17,18 +19,17 @@ the `OWNED_ELSEWHERE` follow-up instead.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
-from sqlalchemy import bindparam, func, update
-from sqlmodel import Session, col, select
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from bot import extensions
 from bot.decisions import FOLLOW_UP, Call, Decision
+from bot.echoes import EchoAwaited, metadata_for
+from bot.ledger import Ledger, transcript_line
 from bot.models import Customer, Message, Outbox, utcnow
 from bot.turn import Turn
 from core.db import session_scope
@@ -36,7 +37,6 @@ from core.mailbox import Queued
 from core.runtime import Runtime
 from core.throttle import send_throttle
 from messenger.errors import GraphError, ThreadOwnedByOtherApp
-from messenger.send_api import METADATA_LIMIT
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +59,22 @@ class CallOutcome:
         return self.error is None
 
 
-def deliver(rt: Runtime, customer: Customer, decisions: list[Decision]) -> tuple[int, GraphError | None]:
+def deliver(rt: Runtime, customer: Customer,
+            decisions: list[Decision]) -> tuple[int, GraphError | EchoAwaited | None]:
     """Make the decided events' calls, in order. Returns how many events are fully
-    delivered and, if one stopped the run, the retryable error to retry it after."""
+    delivered and, if one stopped the run, the retryable error to retry it after (or
+    the echo of a send a crash cut off, which the customer waits for)."""
     assert customer.id is not None
     ledger = Ledger(rt, customer)
-    stored = ledger.pending([d.key for d in decisions if d.calls is None])
     finished = 0
     try:
+        stored = ledger.pending([d.key for d in decisions if d.calls is None])
         for decision in decisions:
             calls = decision.calls if decision.calls is not None else stored.get(decision.key, [])
             _deliver_event(rt, customer, decision.key, calls, ledger)
             finished += 1
+    except EchoAwaited as exc:
+        return finished, exc
     except GraphError as exc:
         if not exc.retryable:
             raise
@@ -86,91 +90,26 @@ def _deliver_event(rt: Runtime, customer: Customer, event_key: str, calls: list[
     while calls:
         call = calls.pop(0)
         try:
-            outcome = CallOutcome(call.kind, result=_execute(rt, customer, call))
+            if call.key in ledger.settled:  # its echo says a run a crash cut off made it
+                outcome = CallOutcome(call.kind, result=ledger.settled.pop(call.key))
+            else:
+                if call.kind == "send":
+                    ledger.attempt(call)  # a crash before the outcome leaves this mark
+                outcome = CallOutcome(call.kind, result=_execute(rt, customer, call))
         except GraphError as exc:
             if exc.retryable:
+                if call.kind == "send":
+                    ledger.owed(call)
                 raise
             log.warning("customer %s: %s refused, not retried: %s", customer.id, call.kind, exc)
             outcome = CallOutcome(call.kind, error=exc)
         if call.plain and not isinstance(outcome.error, ThreadOwnedByOtherApp):
-            ledger.note(call, outcome)
+            ledger.note(call, "sent" if outcome.ok else "failed", outcome.result,
+                        str(outcome.error)[:500] if outcome.error else None)
             continue
         ledger.write()  # a follow-up reads and changes rows: everything before it is written
         if _finish(rt, customer, call, outcome):
             calls = ledger.pending([event_key]).get(event_key, [])
-
-
-class Ledger:
-    """What the run's calls came to. Each outcome is journaled in Redis the moment Meta
-    answers (one round trip), so a crash never repeats a call; the database learns
-    them in one transaction per run (`write`), after which the journal is dropped."""
-
-    def __init__(self, rt: Runtime, customer: Customer) -> None:
-        self.rt = rt
-        self.customer = customer
-        self.customer_key = f"{customer.page_id}:{customer.psid}"
-        # (call, status, result, error, when Meta answered)
-        self.outcomes: list[tuple[Call, str, str | None, str | None, datetime]] = []
-        self._made: dict[str, str] | None = None  # the journal, read once when needed
-
-    def pending(self, event_keys: list[str]) -> dict[str, list[Call]]:
-        """Calls still owed by events decided earlier. Calls the journal says were made (a
-        crash before `write`), of these events or any other, are recorded, not made again."""
-        if not event_keys:
-            return {}
-        if self._made is None:
-            self._made = self.rt.mailbox.journaled(self.customer_key)
-        made = self._made
-        keys = set(event_keys) | {call_key.rsplit("#", 1)[0] for call_key in made}
-        with Session(self.rt.engine) as session:
-            rows = session.exec(
-                select(Outbox)
-                .where(col(Outbox.event_key).in_(keys), Outbox.status == "pending")
-                .order_by(Outbox.event_key, Outbox.seq)  # type: ignore[arg-type]
-            ).all()
-        owed: dict[str, list[Call]] = {}
-        for row in rows:
-            call = Call(row.event_key, row.seq, row.kind, row.body)
-            if call.key in made:
-                status, result, error = json.loads(made.pop(call.key))
-                self.outcomes.append((call, status, result, error, utcnow()))
-            elif row.event_key in event_keys:
-                owed.setdefault(row.event_key, []).append(call)
-        return owed
-
-    def note(self, call: Call, outcome: CallOutcome) -> None:
-        status = "sent" if outcome.ok else "failed"
-        error = str(outcome.error)[:500] if outcome.error else None
-        # kept first, so `write` records it even if Redis fails now
-        self.outcomes.append((call, status, outcome.result, error, utcnow()))
-        self.rt.mailbox.journal(self.customer_key, call.key,
-                                json.dumps([status, outcome.result, error]))
-
-    def write(self) -> None:
-        if not self.outcomes:
-            return
-        outcomes, self.outcomes = self.outcomes, []
-        lines = [line for call, status, result, _, at in outcomes if status == "sent"
-                 and (line := _transcript_line(self.customer, call, result, at)) is not None]
-        with self.rt.engine.begin() as connection:  # Core only: no ORM session needed
-            connection.execute(_MARK_DONE, [
-                {"b_key": call.event_key, "b_seq": call.seq, "b_status": status,
-                 "b_result": result, "b_error": error, "b_at": at}
-                for call, status, result, error, at in outcomes])
-            if lines:
-                connection.execute(_TRANSCRIBE, lines)
-
-
-# Built once: a statement's construction and cache key cost more CPU than its round trip.
-_OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
-_MARK_DONE = (
-    update(_OUTBOX)
-    .where(_OUTBOX.c.event_key == bindparam("b_key"), _OUTBOX.c.seq == bindparam("b_seq"),
-           _OUTBOX.c.status == "pending")
-    .values(status=bindparam("b_status"), result=bindparam("b_result"),
-            error=bindparam("b_error"), done_at=bindparam("b_at"))
-)
-_TRANSCRIBE = Message.__table__.insert()  # type: ignore[attr-defined]
 
 
 def _execute(rt: Runtime, customer: Customer, call: Call) -> str | None:
@@ -185,7 +124,7 @@ def _send(rt: Runtime, customer: Customer, call: Call) -> str | None:
     send_throttle(rt.redis, rt.settings.send_rate_per_page).wait(customer.page_id)
     response = rt.graph.send_message(
         customer.psid, body["message"], messaging_type=body.get("messaging_type", "RESPONSE"),
-        tag=body.get("tag"), metadata=f"sd:{call.key}"[:METADATA_LIMIT - 1],
+        tag=body.get("tag"), metadata=metadata_for(call.key),
     )
     return response.get("message_id")
 
@@ -222,7 +161,7 @@ def _finish(rt: Runtime, customer: Customer, call: Call, outcome: CallOutcome) -
         row.result, row.done_at = outcome.result, utcnow()
         row.error = str(outcome.error)[:500] if outcome.error else None
         session.add(row)
-        if outcome.ok and (line := _transcript_line(customer, call, outcome.result)) is not None:
+        if outcome.ok and (line := transcript_line(customer, call, outcome.result)) is not None:
             session.add(Message(**line))
         if owned_elsewhere:
             log.info("customer %s: thread owned by another app; the rest of the turn is dropped",
@@ -269,17 +208,3 @@ def _follow_up_item(customer: Customer, row: Outbox, outcome: CallOutcome) -> Qu
                               "subcode": error.subcode if error else None}}
     return Queued(f"{customer.page_id}:{customer.psid}", row.event_key, "messaging",
                   FOLLOW_UP_KIND, event)
-
-
-def _transcript_line(customer: Customer, call: Call, result: str | None,
-                     at: datetime | None = None) -> dict[str, Any] | None:
-    if call.kind != "send":
-        return None
-    message: dict[str, Any] = call.body.get("message", {})
-    text = message.get("text") or (
-        message.get("attachment", {}).get("payload", {}).get("text"))
-    quick = [q.get("title") for q in message.get("quick_replies", [])]
-    payload = " | ".join(str(q) for q in quick)[:1000] or None
-    author = str(call.body.get("author", "bot"))  # tickets deliver agents' replies too
-    return {"customer_id": customer.id, "direction": "out", "author": author, "kind": "text",
-            "text": text, "payload": payload, "mid": result, "created_at": at or utcnow()}

@@ -15,6 +15,8 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
 from bot.decisions import decide
+from bot.echoes import EchoAwaited
+from bot.late_echoes import note_late_echoes
 from bot.outbox import deliver
 from core.mailbox import Queued
 from core.runtime import Runtime
@@ -53,6 +55,7 @@ def run(rt: Runtime, items: list[Queued]) -> tuple[int, Exception | None]:
     """Decide and deliver the leading run of `items`: (events finished, what stopped it)."""
     try:
         decided = decide(rt, items)
+        note_late_echoes(rt, decided.customer, [d.item for d in decided.decisions])
         return deliver(rt, decided.customer, decided.decisions)
     except (GraphError, OperationalError) as exc:
         if isinstance(exc, GraphError) and not exc.retryable:
@@ -73,6 +76,9 @@ def handle_event(rt: Runtime, item: Queued) -> None:
 
 def _after_failure(rt: Runtime, item: Queued, exc: Exception) -> int:
     """Retry transient failures with backoff; set aside the rest. Returns a delay in ms."""
+    if isinstance(exc, EchoAwaited):  # not a failure: the customer waits, in order, no count
+        log.info("customer %s: %s", item.customer, exc)
+        return exc.delay_ms
     if not isinstance(exc, (GraphError, OperationalError)):
         log.error("customer %s: %s event failed; moved to failed events", item.customer,
                   item.kind, exc_info=exc)

@@ -47,6 +47,9 @@ class Settings:
     drain_jobs: int = 4
     drain_threads: int = 32
     lease_ms: int = 30_000
+    # How long after a send whose outcome a crash left unknown its echo is awaited
+    # before it is sent again (bot.echoes).
+    echo_wait_ms: int = 30_000
     send_rate_per_page: int = 250
     testing: bool = False
 
@@ -87,6 +90,7 @@ _ENV: dict[str, str] = {
     "SUPPORT_DESK_DRAIN_THREADS": "drain_threads",
     "SEND_RATE_PER_PAGE": "send_rate_per_page",
     "SUPPORT_DESK_LEASE_MS": "lease_ms",
+    "SUPPORT_DESK_ECHO_WAIT_MS": "echo_wait_ms",
 }
 
 _URL_SCHEMES: dict[str, tuple[str, ...]] = {

@@ -55,6 +55,7 @@ class Standin:
         self._proof = hmac.new(app_secret.encode(), access_token.encode(),
                                hashlib.sha256).hexdigest()
         self._lock = threading.Condition(threading.Lock())
+        self._in_flight = 0  # Send API calls received and not yet answered
         self._poster = WebhookPoster(app_secret=app_secret, timeout=5.0)  # Meta's ack deadline
         self.page = Page(page_id=page_id, app_id=app_id, inbox_app_id=inbox_app_id)
         self._fresh_records()
@@ -186,20 +187,38 @@ class Standin:
         injected faults, then Facebook's rules."""
         with self._lock:
             admitted = self._limiter.admit(self.rate_limit_per_second)
-        time.sleep(self.latency)
-        if not admitted:
-            raise rate_limited()
-        with self._lock:
-            fault = self._faults.pop()
-        if fault is not None:
-            time.sleep(fault.delay)
-            raise fault.error
-        with self._lock:
-            response, echo = self.page.send(body, self.clock())
-            if echo is not None and self.echoes:
-                self._queue((echo, False))
+            self._in_flight += 1
             self._lock.notify_all()
-        return response
+        try:
+            time.sleep(self.latency)
+            if not admitted:
+                raise rate_limited()
+            with self._lock:
+                fault = self._faults.pop()
+            if fault is not None:
+                time.sleep(fault.delay)
+                raise fault.error
+            with self._lock:
+                response, echo = self.page.send(body, self.clock())
+                if echo is not None and self.echoes:  # Meta's receipt, on our channel
+                    self._queue((echo, False))
+            return response
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                self._lock.notify_all()
+
+    @property
+    def in_flight(self) -> int:
+        """Send API calls received and not yet answered."""
+        return self._in_flight
+
+    def wait_for_in_flight(self, count: int, timeout: float = 10.0) -> None:
+        """Block until `count` Send API calls are being served at once (received, not yet
+        answered: e.g. sleeping their latency); TimeoutError otherwise."""
+        with self._lock:
+            if not self._lock.wait_for(lambda: self._in_flight >= count, timeout):
+                raise TimeoutError(f"{self._in_flight} of {count} sends in flight after {timeout}s")
 
     def usage_header(self) -> str:
         """`X-Business-Use-Case-Usage` for the Send API, from the rate-limit window."""

@@ -376,6 +376,35 @@ def test_latency_is_per_request(world: World) -> None:
     assert time.monotonic() - started < 2.5
 
 
+def test_a_send_whose_caller_is_gone_is_still_accepted_and_echoed(world: World) -> None:
+    """As on Facebook: a client that dies mid-call (a SIGKILLed worker) does not take the
+    call back. The call counts as in flight until answered; its echo, with our metadata
+    (the outbox key), still comes as the receipt."""
+    world.standin.latency = 0.3
+    body = text_body("sent just before the worker died")
+    body["message"]["metadata"] = "sd:1000000001:message:m_1#0"
+    with pytest.raises(requests.ReadTimeout):
+        requests.post(f"{world.graph.url}/v26.0/me/messages", params={"access_token": TOKEN},
+                      json=body, timeout=0.1)  # the caller gives up: gone
+    assert world.standin.in_flight == 1
+
+    world.standin.wait_for_in_flight(1, timeout=0.0)
+    assert wait_for(lambda: world.standin.in_flight == 0)
+    assert world.standin.drain_deliveries(timeout=5)
+    channel, echo = world.receiver.last()
+    assert channel == "messaging" and echo["message"]["metadata"] == body["message"]["metadata"]
+    assert world.standin.sent(PSID)[-1]["message"]["text"] == "sent just before the worker died"
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 # Webhooks -------------------------------------------------------------------------------------
 
 
