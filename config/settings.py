@@ -48,6 +48,7 @@ class Settings:
     drain_threads: int = 32
     lease_ms: int = 30_000
     send_rate_per_page: int = 250
+    page_pause_ms: int | None = None  # first Page-wide pause, every state (core.page_health)
     testing: bool = False
 
     def __repr__(self) -> str:  # never print secrets
@@ -87,6 +88,7 @@ _ENV: dict[str, str] = {
     "SUPPORT_DESK_DRAIN_THREADS": "drain_threads",
     "SEND_RATE_PER_PAGE": "send_rate_per_page",
     "SUPPORT_DESK_LEASE_MS": "lease_ms",
+    "SUPPORT_DESK_PAGE_PAUSE_MS": "page_pause_ms",
 }
 
 _URL_SCHEMES: dict[str, tuple[str, ...]] = {
@@ -115,7 +117,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: str = ".e
 
 def _parse(env_name: str, attr: str, raw: str) -> object:
     kind = next(f.type for f in fields(Settings) if f.name == attr)
-    if kind == "int":
+    if kind in ("int", "int | None"):
         try:
             value = int(raw)
         except ValueError:
