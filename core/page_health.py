@@ -29,13 +29,7 @@ from dataclasses import asdict, dataclass
 
 from redis import Redis
 
-from messenger.errors import (
-    GraphError,
-    InvalidToken,
-    PermissionDenied,
-    RateLimited,
-    TransientGraphError,
-)
+from messenger.errors import GraphError, RateLimited, TransientGraphError, page_wide_state
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +38,7 @@ NOTICES = "sd:page-notices"  # hash: "page id|kind" -> JSON (reported, nothing p
 _TRIAL = "sd:page-trial:"  # + page id: the one call allowed through when a pause is due
 TRIAL_LEASE_MS = 60_000
 REFRESH_SECONDS = 1.0
-MAX_RETRY_DELAY_MS = 60_000  # a waiting customer looks again at least this often
+MAX_RETRY_DELAY_MS = 10_000  # a waiting customer looks again this often: resumes within 10 s
 
 # state -> (first pause, longest pause), in seconds
 BACKOFF: dict[str, tuple[float, float]] = {
@@ -53,8 +47,6 @@ BACKOFF: dict[str, tuple[float, float]] = {
     "policy_blocked": (300, 3600),
     "throttled": (5, 1800),
 }
-THROTTLE_CODES = frozenset({4, 613, 80001, 80006})
-TAG_OVERUSE = (613, 2018338)  # "send fewer tagged messages": not a Page-wide throttle
 
 
 @dataclass(frozen=True)
@@ -73,19 +65,6 @@ class PagePaused(TransientGraphError):
         super().__init__(f"page {page_id} paused: {state.state} ({state.detail})")
         self.state = state
         self.retry_after = max(retry_after, 1.0)
-
-
-def page_wide_state(error: GraphError) -> str | None:
-    """The Page-wide state `error` means, or None when it concerns one call or person."""
-    if isinstance(error, InvalidToken):
-        return "token_invalid"
-    if isinstance(error, PermissionDenied) and (
-            error.code == 368 or (error.code, error.subcode) == (10, 1893063)):
-        return "restricted"
-    if (isinstance(error, RateLimited) and error.code in THROTTLE_CODES
-            and (error.code, error.subcode) != TAG_OVERUSE):
-        return "throttled"
-    return None
 
 
 def retry_delay_ms(paused: PagePaused) -> int:
@@ -166,9 +145,9 @@ class PageHealth:
             self._paused[page_id] = paused
         if previous is None or not same:
             log.error("page %s: Facebook refuses every call (%s: %s); calls paused, trying again "
-                      "in %d s", page_id, state, paused.detail, wait)
+                      "in %.1f s", page_id, state, paused.detail, wait)
         else:
-            log.warning("page %s: still %s; trying again in %d s", page_id, state, wait)
+            log.warning("page %s: still %s; trying again in %.1f s", page_id, state, wait)
         return paused
 
     def clear(self, page_id: str, *, reason: str) -> None:

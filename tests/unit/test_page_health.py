@@ -7,8 +7,8 @@ import logging
 import pytest
 from redis import Redis
 
-from core.page_health import PageHealth, PagePaused, page_wide_state
-from messenger.errors import GraphError, RecipientUnavailable, error_from_response
+from core.page_health import PageHealth, PagePaused
+from messenger.errors import GraphError, RecipientUnavailable, error_from_response, page_wide_state
 
 PAGE = "1234567890"
 
