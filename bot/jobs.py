@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 
+from bot.page_checks import check_pages_if_due
 from bot.processing import EVENTS_PER_CLAIM, serve_customer
 from core import runtime
 from core.mailbox import Queued
@@ -44,8 +45,10 @@ def drain(consumer_id: int | None = None) -> int:
 
 
 def recover() -> None:
-    """Start a drain if work waits and no consumer is alive (after a crash)."""
+    """Start a drain if work waits and no consumer is alive (after a crash); look at the
+    Page's health when it is due (`bot.page_checks`)."""
     rt = runtime.current()
+    check_pages_if_due(rt)
     reservation = rt.mailbox.reserve_if_idle()
     if reservation is not None:
         log.warning("found waiting customers with no live consumer; starting a drain")

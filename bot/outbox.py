@@ -34,6 +34,7 @@ from bot.models import Customer, Message, Outbox, utcnow
 from bot.turn import Turn
 from core.db import session_scope
 from core.mailbox import Queued
+from core.page_health import page_health
 from core.runtime import Runtime
 from core.throttle import send_throttle
 from messenger.errors import GraphError, ThreadOwnedByOtherApp
@@ -113,10 +114,21 @@ def _deliver_event(rt: Runtime, customer: Customer, event_key: str, calls: list[
 
 
 def _execute(rt: Runtime, customer: Customer, call: Call) -> str | None:
+    """Make one call, unless its Page is paused (`core.page_health`: raises PagePaused)."""
     executor = _EXECUTORS.get(call.kind)
     if executor is None:
         raise ValueError(f"unknown outbox call {call.kind!r}")
-    return executor(rt, customer, call)
+    health = page_health(rt.redis, first_pause_ms=rt.settings.page_pause_ms)
+    trial = health.before_call(customer.page_id)
+    try:
+        result = executor(rt, customer, call)
+    except GraphError as exc:
+        error = health.after_failure(customer.page_id, exc, trial=trial)
+        if error is exc:
+            raise
+        raise error from exc
+    health.after_success(customer.page_id, trial=trial)
+    return result
 
 
 def _send(rt: Runtime, customer: Customer, call: Call) -> str | None:

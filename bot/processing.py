@@ -19,6 +19,7 @@ from bot.echoes import EchoAwaited
 from bot.late_echoes import note_late_echoes
 from bot.outbox import deliver
 from core.mailbox import Queued
+from core.page_health import PagePaused, retry_delay_ms
 from core.runtime import Runtime
 from messenger.errors import GraphError
 
@@ -84,6 +85,8 @@ def _after_failure(rt: Runtime, item: Queued, exc: Exception) -> int:
                   item.kind, exc_info=exc)
         rt.mailbox.dead_letter(item, f"{type(exc).__name__}: {exc}")
         return 0
+    if isinstance(exc, PagePaused):  # the Page, not this event: wait, whatever it takes
+        return retry_delay_ms(exc)
     attempts = rt.mailbox.failed_attempt(item)
     if attempts >= MAX_ATTEMPTS:
         log.error("customer %s: giving up on a %s event after %d tries: %s",

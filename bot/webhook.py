@@ -26,9 +26,10 @@ from werkzeug.wsgi import get_input_stream
 
 from bot.jobs import drain
 from core.ingest import IngestBatcher
+from core.page_health import page_health
 from core.runtime import Runtime
 from messenger import signature
-from messenger.events import parse_payload
+from messenger.events import parse_payload, policy_notices
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
@@ -60,6 +61,7 @@ class WebhookReceiver:
     def __init__(self, wsgi_app: Any, rt: Runtime) -> None:
         self.wsgi_app = wsgi_app
         self.secret = rt.settings.messenger_app_secret
+        self.health = page_health(rt.redis)
         self.ingest = IngestBatcher(
             rt.mailbox, lambda reservation: rt.dispatcher.enqueue(drain, reservation))
 
@@ -82,9 +84,13 @@ class WebhookReceiver:
         if not signature.is_valid(raw, environ.get("HTTP_X_HUB_SIGNATURE_256"), self.secret):
             return 403, _error("missing or invalid X-Hub-Signature-256")
         try:
-            kind, events = parse_payload(json.loads(raw))
+            data = json.loads(raw)
+            kind, events = parse_payload(data)
         except (ValueError, RecursionError) as exc:
             return 400, _error(f"not a Messenger webhook payload: {exc}")
+        # Rare (Meta warns, blocks or unblocks the Page), so a byte scan keeps it off the hot path
+        if b"policy_enforcement" in raw and not self.note_policy(data):
+            return 503, _error("the notice could not be recorded; retry later")
         if kind != "page" or not events:
             return 200, b'{"queued":0}'  # signed by Meta: accept, nothing to do
         try:
@@ -93,6 +99,16 @@ class WebhookReceiver:
             log.error("cannot queue %d events: Redis unavailable; answering 503", len(events))
             return 503, _error("events could not be queued; retry later")
         return 200, b'{"queued":%d}' % added
+
+    def note_policy(self, data: Any) -> bool:
+        """Record the Page's policy notices (`core.page_health`); False if Redis failed."""
+        try:
+            for page_id, action, reason in policy_notices(data):
+                self.health.policy_notice(page_id, action, reason)
+        except RedisError:
+            log.error("could not record a policy enforcement notice: Redis unavailable; 503")
+            return False
+        return True
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:

@@ -51,6 +51,7 @@ class Settings:
     # before it is sent again (bot.echoes).
     echo_wait_ms: int = 30_000
     send_rate_per_page: int = 250
+    page_pause_ms: int | None = None  # first Page-wide pause, every state (core.page_health)
     testing: bool = False
 
     def __repr__(self) -> str:  # never print secrets
@@ -91,6 +92,7 @@ _ENV: dict[str, str] = {
     "SEND_RATE_PER_PAGE": "send_rate_per_page",
     "SUPPORT_DESK_LEASE_MS": "lease_ms",
     "SUPPORT_DESK_ECHO_WAIT_MS": "echo_wait_ms",
+    "SUPPORT_DESK_PAGE_PAUSE_MS": "page_pause_ms",
 }
 
 _URL_SCHEMES: dict[str, tuple[str, ...]] = {
@@ -119,7 +121,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: str = ".e
 
 def _parse(env_name: str, attr: str, raw: str) -> object:
     kind = next(f.type for f in fields(Settings) if f.name == attr)
-    if kind == "int":
+    if kind in ("int", "int | None"):
         try:
             value = int(raw)
         except ValueError:

@@ -7,6 +7,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.page_health import page_health
+
 bp = Blueprint("health", __name__)
 
 
@@ -17,6 +19,8 @@ def healthz() -> tuple[Response, int]:
     healthy = all(state == "ok" for state in checks.values())
     if checks["redis"] == "ok":
         checks["backlog"] = rt.mailbox.backlog()
+        # A Page Facebook refuses is reported, never a 503: restarting us would not help.
+        checks["pages"] = page_health(rt.redis).report()
     return jsonify(status="ok" if healthy else "degraded", **checks), 200 if healthy else 503
 
 

@@ -125,6 +125,8 @@ class BadRequest(GraphError):
 
 
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, 80001, 80006})
+PAGE_THROTTLE_CODES = frozenset({4, 613, 80001, 80006})  # the app's or the Page's pace
+TAG_OVERUSE = (613, 2018338)  # "send fewer tagged messages": not a Page-wide throttle
 TRANSIENT_CODES = frozenset({1, 2})
 
 _BY_CODE_AND_SUBCODE: dict[tuple[int, int], type[GraphError]] = {
@@ -200,3 +202,17 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def page_wide_state(error: GraphError) -> str | None:
+    """The Page-wide state `error` means (core.page_health), or None when it concerns one
+    call or one person: token_invalid, restricted or throttled."""
+    if isinstance(error, InvalidToken):
+        return "token_invalid"
+    if isinstance(error, PermissionDenied) and (
+            error.code == 368 or (error.code, error.subcode) == (10, 1893063)):
+        return "restricted"
+    if (isinstance(error, RateLimited) and error.code in PAGE_THROTTLE_CODES
+            and (error.code, error.subcode) != TAG_OVERUSE):
+        return "throttled"
+    return None

@@ -152,3 +152,17 @@ def _is_timestamp(value: Any) -> bool:
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def policy_notices(data: Any) -> list[tuple[str, str, str]]:
+    """(page id, action, reason) of each `messaging_policy_enforcement` event in a decoded
+    body: page-level, no sender, so never queued for a customer."""
+    notices = []
+    for entry in data.get("entry") or [] if isinstance(data, dict) else []:
+        for event in _dict(entry).get("messaging") or []:
+            enforcement = _dict(_dict(event).get("policy_enforcement"))
+            page_id = _id(_dict(entry).get("id")) or _id(_dict(_dict(event).get("recipient")).get("id"))
+            action = enforcement.get("action")
+            if page_id and isinstance(action, str):
+                notices.append((page_id, action[:40], str(enforcement.get("reason") or "")[:300]))
+    return notices

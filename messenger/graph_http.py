@@ -29,6 +29,7 @@ from messenger.errors import (
     RateLimited,
     TransientGraphError,
     error_from_response,
+    page_wide_state,
 )
 from messenger.graph_usage import APP_USAGE, BUC_USAGE, usage_percent
 
@@ -193,6 +194,8 @@ class GraphTransport:
     def _should_retry(self, exc: BaseException) -> bool:
         if not isinstance(exc, GraphError) or not exc.retryable:
             return False
+        if page_wide_state(exc) is not None:  # calling on lengthens the block: the caller
+            return False  # pauses the whole Page instead (core.page_health)
         wait = exc.retry_after if isinstance(exc, RateLimited) else None
         return wait is None or wait <= self._max_backoff
 

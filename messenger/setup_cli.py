@@ -9,23 +9,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from redis.exceptions import RedisError
 
 from bot.flows.loader import FlowsError, load_flows
 from config.settings import Settings
+from core.page_health import page_health
 from messenger.errors import GraphError, RecipientUnavailable
 from messenger.graph import GraphClient
 from messenger.profile import FIELDS, build_profile, check_profile, describe
+from messenger.subscription import WEBHOOK_FIELDS, missing_fields
 
 messenger_cli = AppGroup("messenger", help="Set up the Facebook Page: profile, webhook, checks.")
 
-# What the bot needs from the page's webhook (doc §1.3).
-WEBHOOK_FIELDS = ("messages", "messaging_postbacks", "messaging_handovers", "standby",
-                  "message_echoes", "messaging_referrals")
 
 
 class SetupFailed(click.ClickException):
@@ -116,7 +117,7 @@ def status(page_id: str | None, psid: str | None) -> None:
     page_id = page_id or str(page["id"])
     click.echo(f"Page {page_id}")
     checks = [_subscription(graph, page_id), _routing(page), _take_control(graph, psid),
-              _profile(graph)]
+              _profile(graph), _sending(page_id)]
     for ok, line in checks:
         click.echo(f"  [{'ok' if ok else '!!'}] {line}")
     problems = sum(1 for ok, _ in checks if not ok)
@@ -132,10 +133,9 @@ def _subscription(graph: GraphClient, page_id: str) -> Check:
     if not app_id:
         return False, "webhook: MESSENGER_APP_ID is not set, so this app cannot be found"
     apps = _call("reading the subscriptions", lambda: graph.subscribed_apps(page_id))
-    ours = next((a for a in apps.get("data") or [] if str(a.get("id")) == app_id), None)
-    if ours is None:
+    missing = missing_fields(apps, app_id)
+    if missing is None:
         return False, f"webhook: app {app_id} is not subscribed: run `flask --app app messenger subscribe`"
-    missing = [f for f in WEBHOOK_FIELDS if f not in (ours.get("subscribed_fields") or [])]
     if missing:
         return False, (f"webhook: app {app_id} misses {', '.join(missing)}: "
                        "run `flask --app app messenger subscribe`")
@@ -184,3 +184,19 @@ def _profile(graph: GraphClient) -> Check:
     missing = [name for name in wanted if name not in current]
     what = f"{', '.join(missing)} not set" if missing else f"differs from {path}"
     return False, f"profile: {what}: run `flask --app app messenger setup-profile`"
+
+
+def _sending(page_id: str) -> Check:
+    """What the workers last met: a Page-wide refusal pauses every reply (core.page_health)."""
+    try:
+        state = page_health(current_app.extensions["runtime"].redis).report().get(page_id)
+    except RedisError as exc:
+        return False, f"sending: cannot read the workers' state from Redis ({type(exc).__name__})"
+    if state is None or state.get("state") == "ok":
+        return True, "sending: no Page-wide refusal recorded by the workers"
+    return False, (f"sending: paused since {_when(state['since'])}: {state['state']} "
+                   f"({state['detail']}); next try in {state['retry_in_s']} s")
+
+
+def _when(epoch: object) -> str:
+    return datetime.fromtimestamp(float(str(epoch)), UTC).strftime("%Y-%m-%d %H:%M UTC")

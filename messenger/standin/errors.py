@@ -117,6 +117,14 @@ def bad_token() -> GraphError:
     return GraphError(190, _MESSAGES[190])
 
 
+def page_refusal(code: int, subcode: int | None) -> GraphError:
+    """What every call of a Page Facebook stopped serving answers (e.g. 368, 10/1893063)."""
+    message = _MESSAGES.get(code, f"(#{code}) Page-wide refusal")
+    if (code, subcode) == (10, 1893063):
+        message = "(#10) This Page is temporarily restricted from sending messages."
+    return GraphError(code, message, subcode=subcode, status=403 if code == 10 else 400)
+
+
 def bad_appsecret_proof(*, missing: bool) -> GraphError:
     if missing:
         message = "API calls from the server require an appsecret_proof argument"

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from messenger.standin import people
 from messenger.standin.delivery import WebhookPoster
-from messenger.standin.errors import bad_appsecret_proof, bad_token, rate_limited
+from messenger.standin.errors import bad_appsecret_proof, bad_token, page_refusal, rate_limited
 from messenger.standin.events import envelope
 from messenger.standin.faults import FaultQueue, RateLimiter
 from messenger.standin.page import Page, Thread, Webhook
@@ -52,6 +52,9 @@ class Standin:
         self.rate_limit_per_second: int | None = None
         self.require_appsecret_proof = False
         self.app_name = "Support Desk"
+        # Page-wide refusals (`refuse_all`, `revoke_token`), as Facebook applies them
+        self.token_revoked = False
+        self.refusal: tuple[int, int | None] | None = None
         self._proof = hmac.new(app_secret.encode(), access_token.encode(),
                                hashlib.sha256).hexdigest()
         self._lock = threading.Condition(threading.Lock())
@@ -153,6 +156,27 @@ class Standin:
         with self._lock:
             self._faults.add(n, status=status, code=code, subcode=subcode, delay=delay)
 
+    def revoke_token(self, revoked: bool = True) -> None:
+        """The Page token stops working (190 on every call), or works again."""
+        self.token_revoked = revoked
+
+    def refuse_all(self, code: int | None, subcode: int | None = None) -> None:
+        """Every Send API call answers this error (a restricted Page: 368, 10/1893063)
+        until `refuse_all(None)`."""
+        with self._lock:
+            self.refusal = None if code is None else (code, subcode)
+
+    def policy_enforcement(self, action: str, reason: str) -> dict[str, Any]:
+        """Meta's `messaging_policy_enforcement` webhook (warning, block, unblock): no sender."""
+        event = {"recipient": {"id": self.page_id}, "timestamp": int(self.clock() * 1000),
+                 "policy_enforcement": {"action": action, "reason": reason}}
+        return self._act(lambda _page, _now: [(event, False)])[0]
+
+    def unsubscribe(self) -> None:
+        """Facebook drops the app's webhook subscription (after an hour of failures)."""
+        with self._lock:
+            self.page.subscribed_fields = []
+
     def reset(self) -> None:
         """Forget users, threads, records, faults, the Messenger Profile and subscriptions.
 
@@ -171,7 +195,8 @@ class Standin:
     # Graph API --------------------------------------------------------------------------
 
     def check_credentials(self, token: str | None, proof: str | None) -> None:
-        if token is None or not hmac.compare_digest(token.encode(), self.access_token.encode()):
+        if (token is None or self.token_revoked
+                or not hmac.compare_digest(token.encode(), self.access_token.encode())):
             raise bad_token()
         if proof is None and self.require_appsecret_proof:
             raise bad_appsecret_proof(missing=True)
@@ -195,6 +220,9 @@ class Standin:
                 raise rate_limited()
             with self._lock:
                 fault = self._faults.pop()
+                refusal = self.refusal
+            if refusal is not None:
+                raise page_refusal(*refusal)
             if fault is not None:
                 time.sleep(fault.delay)
                 raise fault.error

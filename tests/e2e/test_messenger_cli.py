@@ -13,9 +13,9 @@ from flask import Flask
 from bot.flows.loader import load_flows
 from core import runtime
 from messenger.profile import build_profile
-from messenger.setup_cli import WEBHOOK_FIELDS
 from messenger.standin import Standin
 from messenger.standin.validate_profile import profile_body
+from messenger.subscription import WEBHOOK_FIELDS
 from tests.conftest import ROOT, make_settings
 from tests.support import payloads as p
 

@@ -1,5 +1,6 @@
 """The Graph API misbehaves: a burst of 500s, timeouts and rate limits (613,
 429), then recovery: every reply is delivered once and in order per customer.
+(The 613s pause the whole Page, core.page_health: shortened to 0.1 s here.)
 A permanent refusal (551, outside the window) is not retried, is recorded on
 its outbox row and logged, and does not hold the customer's next messages."""
 
@@ -43,7 +44,7 @@ def starts(texts: list[str]) -> list[str]:
 
 def test_a_burst_of_transient_errors_then_recovery_delivers_each_reply_once_in_order(
         tmp_path: Path, redis: Redis, redis_url: str) -> None:
-    with desk(tmp_path, redis_url) as d:
+    with desk(tmp_path, redis_url, page_pause_ms=100) as d:
         quick_client(d)
         for psid in CUSTOMERS:
             d.fake.add_user(psid)
@@ -51,9 +52,9 @@ def test_a_burst_of_transient_errors_then_recovery_delivers_each_reply_once_in_o
             assert d.say(psid, "hours") == 200
         d.fake.fail_next(6, status=500)
         d.fake.fail_next(2, status=500, delay=0.6)  # no answer before the client's timeout
-        d.fake.fail_next(4, code=613)
-        d.fake.fail_next(4, status=429)
-        work_until_quiet(d)
+        d.fake.fail_next(2, code=613)  # each pauses the Page: 0.1, 0.2 s
+        d.fake.fail_next(2, status=429)  # code 4: paused again, 0.4, 0.8 s
+        work_until_quiet(d, rounds=30)
         for psid in CUSTOMERS:
             assert starts(d.replies(psid)) == BILLING + HOURS, psid
         assert d.delays, "the burst outlasted the client's retries: the mailbox retried later"

@@ -146,8 +146,18 @@ def test_500_then_200_delivers_once(mocked) -> None:
     assert len(mocked.calls) == 2 and len(sleeps) == 1
 
 
-def test_613_then_success(mocked) -> None:
-    mocked.post(SEND, **meta_error(613, 2534040))
+@pytest.mark.parametrize("code", [4, 613, 80001])
+def test_a_page_throttle_is_raised_at_once_for_the_page_wide_pause(mocked, code: int) -> None:
+    """Calling on while throttled lengthens Meta's block: core.page_health pauses the Page."""
+    mocked.post(SEND, **meta_error(code, 2534040 if code == 613 else None))
+    client, sleeps = make_client()
+    with pytest.raises(RateLimited):
+        client.send_text_message("123", "hola")
+    assert len(mocked.calls) == 1 and sleeps == []
+
+
+def test_a_user_level_limit_then_success(mocked) -> None:
+    mocked.post(SEND, **meta_error(17))
     mocked.post(SEND, json=SENT)
     client, sleeps = make_client()
     assert client.send_text_message("123", "hola") == SENT
@@ -173,8 +183,8 @@ def test_long_rate_limit_is_raised_at_once_for_the_queue(mocked) -> None:
 
 
 @pytest.mark.parametrize(("error", "raised"), [
-    (meta_error(613), RateLimited),
-    (meta_error(4, status=403), RateLimited),
+    (meta_error(17), RateLimited),
+    (meta_error(32, status=403), RateLimited),
     (meta_error(None, status=503), TransientGraphError),
     ({"body": requests.ConnectionError("refused")}, TransientGraphError),
 ])

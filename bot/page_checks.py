@@ -1,0 +1,78 @@
+"""The worker's periodic look at the Page (every 5 minutes, one worker of the fleet):
+does the token work, is this app still subscribed to the Page's webhook.
+
+A token that fails (190) pauses the Page (`core.page_health`) before any
+customer's reply meets it; a token that works again ends that pause at once.
+Facebook unsubscribes an app whose webhook failed for an hour, silently: no
+event arrives to tell, so only asking does. Problems are logged at ERROR once
+and shown by `/healthz`, `/metrics` and `flask messenger status`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from core.page_health import page_health
+from core.runtime import Runtime
+from messenger.errors import GraphError, InvalidToken
+from messenger.subscription import missing_fields
+
+log = logging.getLogger(__name__)
+
+CHECK_EVERY_SECONDS = 300
+WHILE_PAUSED_SECONDS = 60  # while the token is refused: notice a new token soon
+_LOCK = "sd:page-check"
+_PAGE_ID = "sd:page-check:page-id"  # the Page the token belongs to, once known
+UNKNOWN_PAGE = "unknown"
+
+
+def check_pages_if_due(rt: Runtime) -> bool:
+    """Check the Page if no worker did recently; True if this call checked."""
+    if not rt.settings.messenger_page_access_token:
+        return False
+    paused = any(s.state == "token_invalid" for s in page_health(rt.redis).states().values())
+    every = WHILE_PAUSED_SECONDS if paused else CHECK_EVERY_SECONDS
+    if not rt.redis.set(_LOCK, b"1", nx=True, ex=every):
+        return False
+    check_page(rt)
+    return True
+
+
+def check_page(rt: Runtime) -> None:
+    health = page_health(rt.redis, first_pause_ms=rt.settings.page_pause_ms)
+    known = rt.redis.get(_PAGE_ID)
+    try:
+        page_id = str(rt.graph.messaging_feature_status()["id"])
+    except InvalidToken as exc:
+        page = known.decode() if known else UNKNOWN_PAGE
+        health.pause(page, "token_invalid", f"code {exc.code}: {exc.message}")
+        return
+    except (GraphError, KeyError) as exc:
+        log.warning("page check: could not read the Page (%s); next time", exc)
+        return
+    rt.redis.set(_PAGE_ID, page_id)
+    health.notice(UNKNOWN_PAGE, "token_invalid", None)
+    health.clear_state(page_id, "token_invalid", reason="the token works again")
+    health.clear_state(UNKNOWN_PAGE, "token_invalid", reason="the token works again")
+    _check_subscription(rt, page_id)
+
+
+def _check_subscription(rt: Runtime, page_id: str) -> None:
+    app_id = rt.settings.messenger_app_id
+    if not app_id:
+        return
+    try:
+        missing = missing_fields(rt.graph.subscribed_apps(page_id), app_id)
+    except GraphError as exc:
+        log.warning("page check: could not read the Page's subscriptions (%s); next time", exc)
+        return
+    health = page_health(rt.redis)
+    if missing is None:
+        health.notice(page_id, "unsubscribed", f"app {app_id} receives no webhooks from the Page "
+                      "(Facebook unsubscribes an app after an hour of failed deliveries): run "
+                      "`flask --app app messenger subscribe`")
+    elif missing:
+        health.notice(page_id, "unsubscribed", f"app {app_id} misses {', '.join(missing)}: run "
+                      "`flask --app app messenger subscribe`")
+    else:
+        health.notice(page_id, "unsubscribed", None)
