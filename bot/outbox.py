@@ -31,6 +31,7 @@ from bot import extensions
 from bot.decisions import FOLLOW_UP, Call, Decision
 from bot.models import Customer, Message, Outbox, utcnow
 from bot.turn import Turn
+from core import log_context, metrics
 from core.db import session_scope
 from core.mailbox import Queued
 from core.runtime import Runtime
@@ -69,7 +70,8 @@ def deliver(rt: Runtime, customer: Customer, decisions: list[Decision]) -> tuple
     try:
         for decision in decisions:
             calls = decision.calls if decision.calls is not None else stored.get(decision.key, [])
-            _deliver_event(rt, customer, decision.key, calls, ledger)
+            with log_context.handling(decision.key):
+                _deliver_event(rt, customer, decision.key, calls, ledger)
             finished += 1
     except GraphError as exc:
         if not exc.retryable:
@@ -194,6 +196,7 @@ def _handover(kind: str) -> Callable[[Runtime, Customer, Call], str | None]:
     def make(rt: Runtime, customer: Customer, call: Call) -> str | None:
         body = {key: value for key, value in call.body.items() if key != FOLLOW_UP}
         getattr(rt.graph, kind)(customer.psid, **body)
+        metrics.handovers.inc(call=kind)
         return "success"
 
     return make

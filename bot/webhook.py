@@ -25,6 +25,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.wsgi import get_input_stream
 
 from bot.jobs import drain
+from core import metrics
 from core.ingest import IngestBatcher
 from core.runtime import Runtime
 from messenger import signature
@@ -67,6 +68,7 @@ class WebhookReceiver:
         if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST":
             return self.wsgi_app(environ, start_response)
         status, body = self.receive(environ)
+        metrics.webhook_requests.inc(code=str(status))
         start_response(_STATUS_LINES[status], [("Content-Type", "application/json"),
                                                ("Content-Length", str(len(body)))])
         return [body]
@@ -85,6 +87,7 @@ class WebhookReceiver:
             kind, events = parse_payload(json.loads(raw))
         except (ValueError, RecursionError) as exc:
             return 400, _error(f"not a Messenger webhook payload: {exc}")
+        metrics.events_received.inc(len(events))
         if kind != "page" or not events:
             return 200, b'{"queued":0}'  # signed by Meta: accept, nothing to do
         try:
@@ -92,6 +95,7 @@ class WebhookReceiver:
         except RedisError:
             log.error("cannot queue %d events: Redis unavailable; answering 503", len(events))
             return 503, _error("events could not be queued; retry later")
+        metrics.acknowledged(len(events), new=added)
         return 200, b'{"queued":%d}' % added
 
 
