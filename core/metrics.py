@@ -205,6 +205,11 @@ def flush() -> bool:
     return True
 
 
+def discard_pending() -> None:
+    """Forget this process's unflushed counts (tests start from zero)."""
+    _pending.take()
+
+
 def _flush_forever() -> None:
     while True:
         time.sleep(FLUSH_SECONDS)
