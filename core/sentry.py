@@ -1,7 +1,8 @@
 """Error reports to Sentry (`SENTRY_DSN`), from the web (Flask) and the worker (RQ).
 
-No personal data is sent (`send_default_pii=False`, Sentry's default scrubber of
-cookies, auth headers and password-like keys), and every string of an event
+No personal data is sent: `send_default_pii` is left at its default, off (sentry-sdk
+2.75 deprecates setting it; `data_collection` would replace it), which also keeps
+Sentry's scrubber of cookies, auth headers and password-like keys; and every string of an event
 (message, exception values, breadcrumbs, local variables) goes through the same
 redaction as the logs before it leaves, so a token quoted in an error never
 reaches Sentry.
@@ -24,7 +25,6 @@ def start(dsn: str, redactor: RedactSecrets, *, transport: Transport | None = No
     sentry_sdk.init(
         dsn=dsn,
         integrations=[FlaskIntegration(), RqIntegration()],
-        send_default_pii=False,
         before_send=lambda event, _hint: scrub(event, redactor),
         before_breadcrumb=lambda crumb, _hint: scrub(crumb, redactor),
         transport=transport,
