@@ -7,6 +7,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,22 +23,32 @@ from tests.support import payloads as p
 log = logging.getLogger("tests.logs")
 
 
+@contextmanager
+def logging_restored() -> Iterator[None]:
+    """Put back the handlers' formats and filters (pytest's own handlers outlive a test)."""
+    saved = [(h, h.formatter, list(h.filters))
+             for h in _handlers("rq.worker", "gunicorn.error", "gunicorn.access")]
+    try:
+        yield
+    finally:
+        for handler, formatter, filters in saved:
+            handler.setFormatter(formatter)
+            handler.filters = filters
+
+
 @pytest.fixture
 def lines() -> Iterator[io.StringIO]:
-    """A stream handler on the root logger; every handler's set-up is put back after."""
+    """A stream handler on the root logger, at INFO."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     root = logging.getLogger()
     root.addHandler(handler)
-    saved = [(h, h.formatter, list(h.filters)) for h in _handlers("rq.worker", "gunicorn.error")]
     level = root.level
     root.setLevel(logging.INFO)
-    yield stream
+    with logging_restored():
+        yield stream
     root.removeHandler(handler)
     root.setLevel(level)
-    for h, formatter, filters in saved:
-        h.setFormatter(formatter)
-        h.filters = filters
 
 
 def records(stream: io.StringIO) -> list[dict]:
