@@ -3,6 +3,7 @@ database gauges, and a scrape that answers in time while Redis is down."""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -156,6 +157,19 @@ def test_with_redis_down_a_scrape_answers_within_two_seconds_with_the_database(
         assert value(found, "support_desk_metrics_source_up", source="mailboxes") == 0
         assert value(found, "support_desk_metrics_source_up", source="database") == 1
         assert ("support_desk_events_waiting", ()) not in found  # unknown, not 0
+
+
+def test_with_redis_stalled_a_scrape_still_answers_within_two_seconds(tmp_path: Path) -> None:
+    with socket.socket() as stalled:  # accepts connections (the kernel does), never answers
+        stalled.bind(("127.0.0.1", 0))
+        stalled.listen(64)
+        url = f"redis://127.0.0.1:{stalled.getsockname()[1]}/0"
+        for flask_app in build(tmp_path, redis_url=url, metrics_token=TOKEN):
+            started = time.monotonic()
+            found = scrape(flask_app.test_client())
+            assert time.monotonic() - started < 2.0
+            assert value(found, "support_desk_metrics_source_up", source="mailboxes") == 0
+            assert value(found, "support_desk_tickets", status="open") is None  # none yet
 
 
 def test_livez_answers_without_touching_the_database_or_redis(
