@@ -66,11 +66,12 @@ _pending = _Pending()
 class Counter:
     def __init__(self, name: str, doc: str, labels: Sequence[str] = ()) -> None:
         self.name, self.doc, self.labels = PREFIX + name, doc, tuple(labels)
+        self._unlabelled: _Key = (self.name, ())
         DEFINITIONS[self.name] = self
 
     def inc(self, amount: float = 1, **labels: str) -> None:
         if amount:
-            _pending.add((self.name, _values(self, labels)), amount)
+            _pending.add(_values(self, labels) if self.labels else self._unlabelled, amount)
 
 
 class Histogram:
@@ -84,14 +85,14 @@ class Histogram:
         DEFINITIONS[self.name] = self
 
     def observe(self, value: float, **labels: str) -> None:
-        values = _values(self, labels)
+        values = _values(self, labels)[1]
         bound = self.bounds[bisect.bisect_left(self.buckets, value)]  # le: value <= bound
         _pending.add((self.name + "_bucket", (*values, bound)), 1)
         _pending.add((self.name + "_sum", values), float(value))
 
 
-def _values(metric: Counter | Histogram, labels: dict[str, str]) -> tuple[str, ...]:
-    return tuple(str(labels[name]) for name in metric.labels)
+def _values(metric: Counter | Histogram, labels: dict[str, str]) -> _Key:
+    return metric.name, tuple([str(labels[name]) for name in metric.labels])
 
 
 DEFINITIONS: dict[str, Counter | Histogram] = {}
