@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 import sentry_sdk
+from redis import Redis
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.transport import Transport
 
-from core import sentry
+from app import create_app
+from core import runtime, sentry
 from core.logs import RedactSecrets, configured_secrets
 from tests.conftest import make_settings
 from tests.support import payloads as p
@@ -74,3 +76,22 @@ def test_no_personal_data_is_sent_by_default(captured: Captured) -> None:
     assert client.options["event_scrubber"] is not None
     integrations = {type(i).__name__ for i in client.integrations.values()}
     assert {"FlaskIntegration", "RqIntegration"} <= integrations
+
+
+def test_an_unhandled_error_in_a_view_is_reported_scrubbed(captured: Captured, tmp_path: Path,
+                                                           redis: Redis, redis_url: str) -> None:
+    app = create_app(make_settings(tmp_path, redis_url=redis_url))
+
+    def boom() -> str:
+        raise RuntimeError(f"upstream refused {p.ACCESS_TOKEN}")
+
+    app.add_url_rule("/boom", view_func=boom)
+    try:
+        assert app.test_client().get("/boom?access_token=" + p.ACCESS_TOKEN).status_code == 500
+    finally:
+        runtime.install(None)
+        app.extensions["runtime"].engine.dispose()
+    sentry_sdk.flush()
+    sent = json.dumps(captured.events)
+    assert captured.events and "upstream refused [redacted]" in sent
+    assert p.ACCESS_TOKEN not in sent
