@@ -47,9 +47,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from bot import webhook
     from core.health import bp as health_bp
+    from core.metrics_http import bp as metrics_bp
 
     webhook.install(app)  # GET /webhook a view; POST /webhook in front of Flask, for speed
     app.register_blueprint(health_bp)
+    app.register_blueprint(metrics_bp)
     from tickets import api, inbound_http, login, unmatched, web
 
     for tickets_bp in (web.bp, login.bp, api.bp, inbound_http.bp, unmatched.bp):

@@ -11,13 +11,14 @@ second), which is worth paying only for a job that is waiting.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
 
 from bot.page_checks import check_pages_if_due
 from bot.processing import EVENTS_PER_CLAIM, serve_customer
-from core import runtime
+from core import log_context, runtime
 from core.mailbox import Queued
 from core.runtime import Runtime
 
@@ -104,7 +105,8 @@ class Drainer:
         """Called holding the lock."""
         self.threads += 1
         self.looking += 1
-        threading.Thread(target=self._thread, daemon=True,
+        # In a copy of this context: RQ's current job (log lines name it) carries over.
+        threading.Thread(target=contextvars.copy_context().run, args=(self._thread,), daemon=True,
                          name=f"drain-{self.consumer_id}-{self.threads}").start()
 
     def _thread(self) -> None:
@@ -179,7 +181,8 @@ class Drainer:
             # Released in there, with its last events' bookkeeping. On an unexpected error
             # the lease is kept and expires: the event is retried by a later consumer
             # instead of being dropped.
-            serve_customer(self.rt, customer, items)
+            with log_context.serving(customer):
+                serve_customer(self.rt, customer, items)
         finally:
             with self._lock:
                 self.held.discard(customer)

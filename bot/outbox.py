@@ -32,6 +32,7 @@ from bot.echoes import EchoAwaited, metadata_for
 from bot.ledger import Ledger, transcript_line
 from bot.models import Customer, Message, Outbox, utcnow
 from bot.turn import Turn
+from core import log_context, metrics
 from core.db import session_scope
 from core.mailbox import Queued
 from core.page_health import page_health
@@ -72,7 +73,8 @@ def deliver(rt: Runtime, customer: Customer,
         stored = ledger.pending([d.key for d in decisions if d.calls is None])
         for decision in decisions:
             calls = decision.calls if decision.calls is not None else stored.get(decision.key, [])
-            _deliver_event(rt, customer, decision.key, calls, ledger)
+            with log_context.handling(decision.key):
+                _deliver_event(rt, customer, decision.key, calls, ledger)
             finished += 1
     except EchoAwaited as exc:
         return finished, exc
@@ -145,6 +147,7 @@ def _handover(kind: str) -> Callable[[Runtime, Customer, Call], str | None]:
     def make(rt: Runtime, customer: Customer, call: Call) -> str | None:
         body = {key: value for key, value in call.body.items() if key != FOLLOW_UP}
         getattr(rt.graph, kind)(customer.psid, **body)
+        metrics.handovers.inc(call=kind)
         return "success"
 
     return make

@@ -18,6 +18,7 @@ from bot.decisions import decide
 from bot.echoes import EchoAwaited
 from bot.late_echoes import note_late_echoes
 from bot.outbox import deliver
+from core import metrics
 from core.mailbox import Queued
 from core.page_health import PagePaused, retry_delay_ms
 from core.runtime import Runtime
@@ -36,6 +37,7 @@ def serve_customer(rt: Runtime, customer_key: str, items: list[Queued]) -> int:
     budget = EVENTS_PER_CLAIM
     while items:
         finished, failure = run(rt, items)
+        metrics.events_processed.inc(finished, outcome="handled")
         budget -= max(finished, 1)
         if failure is None:  # the next events come back with the bookkeeping
             items = rt.mailbox.done_and_next(customer_key, items[:finished], max(budget, 0))
@@ -84,6 +86,7 @@ def _after_failure(rt: Runtime, item: Queued, exc: Exception) -> int:
         log.error("customer %s: %s event failed; moved to failed events", item.customer,
                   item.kind, exc_info=exc)
         rt.mailbox.dead_letter(item, f"{type(exc).__name__}: {exc}")
+        metrics.events_processed.inc(outcome="set_aside")
         return 0
     if isinstance(exc, PagePaused):  # the Page, not this event: wait, whatever it takes
         return retry_delay_ms(exc)
@@ -92,7 +95,9 @@ def _after_failure(rt: Runtime, item: Queued, exc: Exception) -> int:
         log.error("customer %s: giving up on a %s event after %d tries: %s",
                   item.customer, item.kind, attempts, exc)
         rt.mailbox.dead_letter(item, f"{type(exc).__name__}: {exc}")
+        metrics.events_processed.inc(outcome="set_aside")
         return 0
+    metrics.events_processed.inc(outcome="retry")
     delay = _retry_delay(attempts, getattr(exc, "retry_after", None))
     log.warning("customer %s: %s; retry %d in %d ms", item.customer,
                 type(exc).__name__, attempts, delay)

@@ -25,6 +25,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.wsgi import get_input_stream
 
 from bot.jobs import drain
+from core import metrics
 from core.ingest import IngestBatcher
 from core.page_health import page_health
 from core.runtime import Runtime
@@ -69,6 +70,7 @@ class WebhookReceiver:
         if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST":
             return self.wsgi_app(environ, start_response)
         status, body = self.receive(environ)
+        metrics.webhook_requests.inc(code=str(status))
         start_response(_STATUS_LINES[status], [("Content-Type", "application/json"),
                                                ("Content-Length", str(len(body)))])
         return [body]
@@ -91,6 +93,7 @@ class WebhookReceiver:
         # Rare (Meta warns, blocks or unblocks the Page), so a byte scan keeps it off the hot path
         if b"policy_enforcement" in raw and not self.note_policy(data):
             return 503, _error("the notice could not be recorded; retry later")
+        metrics.events_received.inc(len(events))
         if kind != "page" or not events:
             return 200, b'{"queued":0}'  # signed by Meta: accept, nothing to do
         try:
@@ -98,6 +101,7 @@ class WebhookReceiver:
         except RedisError:
             log.error("cannot queue %d events: Redis unavailable; answering 503", len(events))
             return 503, _error("events could not be queued; retry later")
+        metrics.acknowledged(len(events), new=added)
         return 200, b'{"queued":%d}' % added
 
     def note_policy(self, data: Any) -> bool:

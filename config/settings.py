@@ -18,6 +18,7 @@ from dotenv import dotenv_values
 DEFAULT_GRAPH_API_URL = "https://graph.facebook.com"
 DEFAULT_GRAPH_API_VERSION = "v26.0"
 PAGE_INBOX_APP_ID = "263902037430900"
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(Exception):
@@ -43,6 +44,9 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     public_url: str = "http://localhost:5000"
     instance_path: str = "instance"
+    metrics_token: str | None = None
+    sentry_dsn: str | None = None
+    log_format: str = "text"
     # Tuning, not in SPEC's table: safe defaults, overridable for big pages.
     drain_jobs: int = 4
     drain_threads: int = 32
@@ -62,7 +66,7 @@ class Settings:
         return replace(self, **changes)
 
 
-_SECRET_NAMES = ("secret", "token", "password")
+_SECRET_NAMES = ("secret", "token", "password", "dsn")
 
 
 def _is_secret(name: str) -> bool:
@@ -93,6 +97,9 @@ _ENV: dict[str, str] = {
     "SUPPORT_DESK_LEASE_MS": "lease_ms",
     "SUPPORT_DESK_ECHO_WAIT_MS": "echo_wait_ms",
     "SUPPORT_DESK_PAGE_PAUSE_MS": "page_pause_ms",
+    "METRICS_TOKEN": "metrics_token",
+    "SENTRY_DSN": "sentry_dsn",
+    "LOG_FORMAT": "log_format",
 }
 
 _URL_SCHEMES: dict[str, tuple[str, ...]] = {
@@ -133,6 +140,10 @@ def _parse(env_name: str, attr: str, raw: str) -> object:
         _check_url(env_name, raw, _URL_SCHEMES[attr])
     if attr == "graph_api_version" and not (raw.startswith("v") and _is_version(raw[1:])):
         raise ConfigError(f"{env_name}: expected a version like v26.0, got {raw!r}")
+    if attr == "log_format" and raw not in LOG_FORMATS:
+        raise ConfigError(f"{env_name}: expected one of {', '.join(LOG_FORMATS)}, got {raw!r}")
+    if attr == "sentry_dsn":
+        _check_url(env_name, raw, ("http", "https"))
     if attr == "database_url" and "://" not in raw:
         raise ConfigError(f"{env_name}: not an SQLAlchemy URL (e.g. postgresql+psycopg://...)")
     return raw

@@ -1,4 +1,10 @@
-"""`/healthz`: is the database reachable, is Redis reachable."""
+"""`/livez` (liveness: the process serves requests; touches nothing else) and
+`/healthz` (readiness: is the database reachable, is Redis reachable).
+
+Point restart-on-failure probes at `/livez`: a database outage makes `/healthz`
+answer 503, but the webhook still acknowledges events (it needs only Redis), so
+restarting the web processes for it would only drop Meta's deliveries.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.page_health import page_health
 
 bp = Blueprint("health", __name__)
+
+
+@bp.get("/livez")
+def livez() -> tuple[Response, int]:
+    return jsonify(status="ok"), 200
 
 
 @bp.get("/healthz")

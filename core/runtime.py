@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from bot.flows.store import FlowsStore
 from config.settings import Settings, load_settings
+from core import metrics
 from core.connections import connect_redis
 from core.db import create_schema, make_engine
 from core.jobs import Dispatcher, InProcessDispatcher, RQDispatcher
@@ -57,6 +58,7 @@ def build_runtime(settings: Settings, *, timing: Timing | None = None) -> Runtim
     engine = make_engine(settings.database_url, pool_size=settings.drain_threads + 4)
     create_schema(engine)
     redis = connect_redis(settings.redis_url)
+    metrics.bind(redis)  # this process's counts go to this Redis
     timing = timing or Timing(lease_ms=settings.lease_ms, max_consumers=settings.drain_jobs)
     dispatcher: Dispatcher = (
         RQDispatcher(redis) if settings.redis_url else InProcessDispatcher(settings.drain_jobs)

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 
 from redis import Redis
 
+from core import metrics
+
 # KEYS[1]: the page's key. ARGV: interval between calls (µs), burst tolerance (µs),
 # slots to reserve. Returns the µs from now until the first slot just reserved may be
 # used (negative after a quiet spell: slots already usable); slot k comes k intervals later.
@@ -107,6 +109,7 @@ class SendThrottle:
                 waited += delay
             if self._clock() <= max(slot_at, given_at) + GRACE_SECONDS:
                 break
+        metrics.throttled(waited)
         return waited
 
     def _take(self, page_id: str) -> tuple[float, float]:

@@ -23,6 +23,7 @@ from requests.structures import CaseInsensitiveDict
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
+from core import metrics
 from messenger.errors import (
     GraphError,
     GraphTimeout,
@@ -140,6 +141,7 @@ class GraphTransport:
         ok = not 400 <= response.status_code < 600  # `response.ok`, without building a message
         if ok and isinstance(body, dict) and "error" not in body:
             log.debug("graph %s %s -> %s in %d ms", method, path, response.status_code, elapsed_ms)
+            metrics.graph_call(method, path, "ok", time.monotonic() - started)
             return body
         error = error_from_response(response.status_code, body, response.headers,
                                     secrets=self._secrets)
@@ -219,6 +221,7 @@ class GraphTransport:
             log.warning("graph %s %s gave up: %s", method, path, _describe(error))
 
     def _log_failure(self, method: str, path: str, error: GraphError, elapsed_ms: int) -> None:
+        metrics.graph_call(method, path, metrics.graph_code(error), elapsed_ms / 1000)
         level = logging.INFO if error.retryable else logging.WARNING
         log.log(level, "graph %s %s failed in %d ms: %s%s", method, path, elapsed_ms,
                 _describe(error), "" if error.retryable else " (not retried)")

@@ -26,7 +26,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from core import runtime
+from core import metrics, runtime
 from core.db import session_scope
 from core.jobs import MAIL_QUEUE
 from core.mailbox import now_ms
@@ -92,6 +92,7 @@ def send_mail(mail_id: int) -> str:
         status = mailer.send(mailer.smtp_config(rt.settings.smtp_url), message)
     except Exception as exc:  # recorded on the row, then re-raised for RQ's retry
         _record_failure(rt.engine, mail_id, exc)
+        metrics.emails_sent.inc(result="failed")
         raise
     with session_scope(rt.engine) as session:
         mail = session.get(OutboundMail, mail_id)
@@ -99,6 +100,7 @@ def send_mail(mail_id: int) -> str:
         mail.status, mail.sent_at, mail.last_error = status, utcnow(), None
         session.add(mail)
     log.info("mail %s (%s, ticket %s): %s", mail_id, mail.kind, mail.ticket_id, status)
+    metrics.emails_sent.inc(result=status)
     return status
 
 
