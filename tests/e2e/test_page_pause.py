@@ -74,13 +74,13 @@ def test_a_page_wide_refusal_pauses_the_page_then_what_waited_is_delivered_once(
     status, body = health(service)
     assert status == 200 and body["status"] == "ok"  # a Page problem is never a 503
     calls_when_paused = send_calls(fake)
-    time.sleep(3)
+    time.sleep(2)
     # Paused: one trial call per pause (0.4, 0.8, 1.6 s...), not three customers' retries
     assert send_calls(fake) - calls_when_paused <= 4
     assert len(fake.sent("202")) == len(fake.sent("203")) == 0
 
     refuse(fake, False)
-    wait_until(lambda: fake.sent("202") and fake.sent("203"), timeout=30)
+    wait_until(lambda: fake.sent("202") and fake.sent("203"), timeout=60)
     wait_until(lambda: page_state(service) is None, timeout=10)
     fake.customer_says("201", "RESTART")
     wait_until(lambda: len(fake.sent("201")) >= 3 and "Pick a topic" in text(fake.sent("201")[-1]),
