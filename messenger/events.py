@@ -4,12 +4,15 @@ stable de-duplication key, and read an event back in the worker.
 This runs on the webhook's hot path, so it only looks at what routing needs
 (page, customer, timestamp, key) and leaves the meaning to the worker.
 
-A lone UTF-16 surrogate (JSON `"\\ud800"` with no partner: Messenger sends one when it
-cuts a long message inside an emoji) cannot be encoded as UTF-8, so Redis could not
-store the event. Each one is replaced by U+FFFD (the replacement character) here, at
-parse time, in the queued body and in the de-duplication key alike: the event is kept,
-minus half a broken character. (`json.loads` already joins a valid pair into one
-character, so any surrogate left in a decoded string is a lone one.)
+Two characters no store takes are repaired here, at parse time, in the queued body
+and so in the de-duplication key alike (a redelivery is repaired the same way):
+
+- a lone UTF-16 surrogate (JSON `"\\ud800"` with no partner: Messenger sends one when
+  it cuts a long message inside an emoji) cannot be encoded as UTF-8, so Redis could
+  not store the event: each becomes U+FFFD, the replacement character. (`json.loads`
+  joins a valid pair into one character, so any surrogate left is a lone one.)
+- NUL (`\\u0000`): PostgreSQL text cannot hold it (SQLite can): it is removed, as
+  it shows nothing anyway.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ MAX_ID_CHARS = 64
 MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31: no later time fits a datetime
 MAX_KEY_CHARS = 200  # a longer natural dedupe key (an odd message id) is hashed
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# NUL as json.dumps writes it: `\u0000` after an even run of backslashes (`\\` is one).
+_NUL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
 
 
 class NotAPagePayload(ValueError):
@@ -118,8 +123,8 @@ def _incoming(page_id: str, channel: str, event: Any) -> Incoming | None:
         separators=(",", ":"),
         ensure_ascii=False,
     )
-    if _LONE_SURROGATE.search(body):  # rare: rebuild the event from the repaired text
-        body = _LONE_SURROGATE.sub("\ufffd", body)
+    if "\\u0000" in body or _LONE_SURROGATE.search(body):  # rare: rebuild from the repair
+        body = _NUL_ESCAPE.sub(r"\1", _LONE_SURROGATE.sub("\ufffd", body))
         event = json.loads(body)["event"]
     return Incoming(page, psid, dedupe_key(kind, psid, timestamp, event), timestamp, body)
 
