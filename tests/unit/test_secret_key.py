@@ -38,7 +38,7 @@ def test_processes_started_together_all_get_the_one_key_written(tmp_path: Path) 
     for attempt in range(TRIES):
         workdir = tmp_path / str(attempt)
         workdir.mkdir()
-        start = time.time() + 1.5  # after every interpreter has started and imported
+        start = time.time() + 1.0  # after every interpreter has started and imported
         starters = [subprocess.Popen([sys.executable, "-c", _STARTER, str(start)], cwd=workdir,
                                      env=clean_environ(), stdout=subprocess.PIPE, text=True)
                     for _ in range(STARTERS)]
