@@ -71,3 +71,15 @@ def test_the_web_process_stops_with_one_line_naming_secret_key(tmp_path: Path) -
     assert done.stderr.strip().splitlines() == [
         "configuration error: SECRET_KEY: required when REDIS_URL is set "
         "(the same value on every process and machine)"]
+
+
+def test_the_worker_stops_with_one_line_naming_secret_key(tmp_path: Path, redis_url: str) -> None:
+    rq = Path(sys.executable).parent / "rq"
+    done = subprocess.run([str(rq), "worker", "--burst", "--worker-class", "bot.worker.DeskWorker",
+                           "--url", redis_url, "events"], cwd=tmp_path,
+                          env=clean_environ(REDIS_URL=redis_url), capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "configuration error: SECRET_KEY: required when REDIS_URL is set "
+        "(the same value on every process and machine)"]
