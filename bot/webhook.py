@@ -26,7 +26,9 @@ from werkzeug.wsgi import get_input_stream
 
 from bot.jobs import drain
 from core import metrics
+from core.connections import connect_redis
 from core.ingest import IngestBatcher
+from core.mailbox import Mailbox
 from core.page_health import page_health
 from core.runtime import Runtime
 from messenger import signature
@@ -62,9 +64,10 @@ class WebhookReceiver:
     def __init__(self, wsgi_app: Any, rt: Runtime) -> None:
         self.wsgi_app = wsgi_app
         self.secret = rt.settings.messenger_app_secret
-        self.health = page_health(rt.redis)
+        mailbox = webhook_mailbox(rt)
+        self.health = page_health(mailbox.redis)  # the client that gives up in time
         self.ingest = IngestBatcher(
-            rt.mailbox, lambda reservation: rt.dispatcher.enqueue(drain, reservation))
+            mailbox, lambda reservation: rt.dispatcher.enqueue(drain, reservation))
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST":
@@ -101,6 +104,8 @@ class WebhookReceiver:
         except RedisError:
             log.error("cannot queue %d events: Redis unavailable; answering 503", len(events))
             return 503, _error("events could not be queued; retry later")
+        except Exception:  # this request's own failure (logged by the batcher): it alone fails
+            return 500, _error("events could not be queued")
         metrics.acknowledged(len(events), new=added)
         return 200, b'{"queued":%d}' % added
 
@@ -113,6 +118,13 @@ class WebhookReceiver:
             log.error("could not record a policy enforcement notice: Redis unavailable; 503")
             return False
         return True
+
+
+def webhook_mailbox(rt: Runtime) -> Mailbox:
+    """The runtime's mailboxes on a client that gives up in time for a 2 s answer."""
+    if rt.settings.redis_url is None:
+        return rt.mailbox
+    return Mailbox(connect_redis(rt.settings.redis_url, fail_fast=True), rt.mailbox.timing)
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
@@ -129,4 +141,4 @@ def _error(message: str) -> bytes:
     return json.dumps({"error": message}).encode()
 
 
-_STATUS_LINES = {code: f"{code} {HTTPStatus(code).phrase}" for code in (200, 400, 403, 413, 503)}
+_STATUS_LINES = {code: f"{code} {HTTPStatus(code).phrase}" for code in (200, 400, 403, 413, 500, 503)}

@@ -16,6 +16,7 @@ app there held ~40 MB of memory that the forked child did not share for long.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 
@@ -40,6 +41,7 @@ class DeskWorker(SimpleWorker):
         return MAINTENANCE_SECONDS
 
     def bootstrap(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        _settings_or_exit()
         super().bootstrap(*args, **kwargs)
         _recover()
 
@@ -65,6 +67,16 @@ class DeskWorker(SimpleWorker):
             self.scheduler.request_stop()
         else:
             super().stop_scheduler()
+
+
+def _settings_or_exit() -> None:
+    """Bad configuration (e.g. REDIS_URL without SECRET_KEY) ends the worker with one line."""
+    from config.settings import ConfigError, load_settings
+
+    try:
+        load_settings()
+    except ConfigError as exc:
+        sys.exit(f"configuration error: {exc}")
 
 
 def _recover() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -122,6 +123,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: str = ".e
     settings = Settings(**values)  # type: ignore[arg-type]
     _check(settings)
     if not settings.secret_key:
+        if settings.redis_url:  # web and worker may be on other machines: one key for all
+            raise ConfigError("SECRET_KEY: required when REDIS_URL is set (the same value on "
+                              "every process and machine)")
         settings = settings.with_(secret_key=_instance_secret_key(Path(settings.instance_path)))
     return settings
 
@@ -173,14 +177,32 @@ def _check(settings: Settings) -> None:
 
 
 def _instance_secret_key(instance: Path) -> str:
-    """SECRET_KEY default: generated once into instance/ and kept there."""
+    """SECRET_KEY default on one machine: generated once into instance/ and kept there.
+
+    Processes started together all end up with the first key written: each writes its
+    own candidate to a private temporary file (mode 0600 from creation) and links it
+    into place, which fails if a key is already there; then all read the one in place.
+    The file is never world-readable nor half-written."""
     path = instance / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    instance.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd, candidate = tempfile.mkstemp(dir=instance, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_hex(32))
+                file.flush()
+                os.fsync(file.fileno())
+            try:
+                os.link(candidate, path)  # never replaces: the first starter's key wins
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(candidate)
+    if path.stat().st_mode & 0o077:  # written by an older version: not for others' eyes
+        path.chmod(0o600)
+    key = path.read_text().strip()
+    if not key:
+        raise ConfigError(f"SECRET_KEY: not set and {path} is empty (delete it, or set SECRET_KEY)")
     return key
 
 

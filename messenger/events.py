@@ -3,6 +3,16 @@ stable de-duplication key, and read an event back in the worker.
 
 This runs on the webhook's hot path, so it only looks at what routing needs
 (page, customer, timestamp, key) and leaves the meaning to the worker.
+
+Two characters no store takes are repaired here, at parse time, in the queued body
+and so in the de-duplication key alike (a redelivery is repaired the same way):
+
+- a lone UTF-16 surrogate (JSON `"\\ud800"` with no partner: Messenger sends one when
+  it cuts a long message inside an emoji) cannot be encoded as UTF-8, so Redis could
+  not store the event: each becomes U+FFFD, the replacement character. (`json.loads`
+  joins a valid pair into one character, so any surrogate left is a lone one.)
+- NUL (`\\u0000`): PostgreSQL text cannot hold it (SQLite can): it is removed, as
+  it shows nothing anyway.
 """
 
 from __future__ import annotations
@@ -41,6 +51,9 @@ _NODE_ID = re.compile(r"[A-Za-z0-9_-]+")
 MAX_ID_CHARS = 64
 MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31: no later time fits a datetime
 MAX_KEY_CHARS = 200  # a longer natural dedupe key (an odd message id) is hashed
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# NUL as json.dumps writes it: `\u0000` after an even run of backslashes (`\\` is one).
+_NUL_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
 
 
 class NotAPagePayload(ValueError):
@@ -110,6 +123,9 @@ def _incoming(page_id: str, channel: str, event: Any) -> Incoming | None:
         separators=(",", ":"),
         ensure_ascii=False,
     )
+    if "\\u0000" in body or _LONE_SURROGATE.search(body):  # rare: rebuild from the repair
+        body = _NUL_ESCAPE.sub(r"\1", _LONE_SURROGATE.sub("\ufffd", body))
+        event = json.loads(body)["event"]
     return Incoming(page, psid, dedupe_key(kind, psid, timestamp, event), timestamp, body)
 
 

@@ -84,7 +84,8 @@ def test_an_unknown_locale_is_refused_with_the_flows_locales(app: Flask) -> None
 
 def test_flask_chat_from_a_shell_ignores_production_settings(tmp_path: Path) -> None:
     env = {**os.environ, "MESSENGER_PAGE_ACCESS_TOKEN": "EAAprod-token-should-not-be-used",
-           "REDIS_URL": "redis://127.0.0.1:9/0", "FLOWS_PATH": str(ROOT / "config/flows.yaml")}
+           "REDIS_URL": "redis://127.0.0.1:9/0", "SECRET_KEY": "production-secret-key",
+           "FLOWS_PATH": str(ROOT / "config/flows.yaml")}
     done = subprocess.run(
         [str(Path(sys.executable).parent / "flask"), "--app", str(ROOT / "app.py"), "chat"],
         input="hello\n4\n", cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)

@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import json
 import string
+import threading
+import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis import Redis
 
+from tests.e2e.conftest import POSTGRES
 from tests.reliability.desk import Desk, desk
 from tests.support import payloads as p
 
@@ -27,18 +33,59 @@ FUZZ = settings(max_examples=60, deadline=None,
 USERS = ["300100", "300101", "300102"]
 
 
-@pytest.fixture(scope="module")
-def shared_desk(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Desk]:
-    with desk(tmp_path_factory.mktemp("fuzz"), redis_url) as d:
+@contextmanager
+def fuzz_desk(tmp_path_factory: pytest.TempPathFactory, redis_url: str, **overrides: object
+              ) -> Iterator[Desk]:
+    with desk(tmp_path_factory.mktemp("fuzz"), redis_url, **overrides) as d:
         for psid in USERS:
             d.fake.add_user(psid)
             d.fake.customer_says(psid, "hi")  # opens the messaging window on the stand-in
         yield d
 
 
+@pytest.fixture(scope="module")
+def shared_desk(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Desk]:
+    with fuzz_desk(tmp_path_factory, redis_url) as d:
+        yield d
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def db_desk(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+            redis_url: str, shared_desk: Desk) -> Iterator[Desk]:
+    """The same desk on SQLite and on a fresh PostgreSQL database: text that one stores
+    and the other refuses (NUL bytes) must be handled on both."""
+    if request.param == "sqlite":
+        yield shared_desk
+        return
+    with _postgres_database() as url, fuzz_desk(tmp_path_factory, redis_url, database_url=url) as d:
+        yield d
+
+
+@contextmanager
+def _postgres_database() -> Iterator[str]:
+    name = f"desk_fuzz_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(POSTGRES, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"needs PostgreSQL, none reachable at {POSTGRES}: {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def fresh(shared_desk: Desk, redis: Redis) -> Desk:
     return shared_desk  # `redis` empties Redis before each test
+
+
+@pytest.fixture
+def fresh_db(db_desk: Desk, redis: Redis) -> Desk:
+    return db_desk  # on each database; `redis` empties Redis before each test
 
 
 # --- any bytes -------------------------------------------------------------------
@@ -69,7 +116,10 @@ def test_any_unsigned_body_is_refused_403(fresh: Desk, body: bytes, header: str 
 
 # --- odd but well-formed Messenger payloads -------------------------------------------
 
-TEXTS = st.sampled_from([
+# Lone UTF-16 halves (JSON "\\ud800"): Messenger sends one when it cuts a message inside an emoji.
+LONE = st.sampled_from(["\ud800", "\udbff", "\udc00", "\udfff", "cut \ud83d", "\ude00 end"])
+WITH_LONE = st.lists(LONE | st.text(max_size=5), min_size=1, max_size=5).map("".join)
+TEXTS = LONE | WITH_LONE | st.sampled_from([
     "", " ", "billing", "FACTURACIÓN!", "restart", "🙂🔥👍🏽" * 50, "مرحبا، أحتاج مساعدة", "שלום",
     "\u202eevil\u202c", "a\u0000b", "x" * 30_000, "<script>alert(1)</script>", "{{7*7}}", "%s%n",
 ]) | st.text(max_size=300)
@@ -85,7 +135,7 @@ def message(draw: st.DrawFn) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if draw(st.booleans()):
         body["mid"] = draw(st.text(string.ascii_letters + string.digits + "_.-", min_size=1, max_size=40)
-                           | st.text(max_size=400) | ODD)
+                           | st.text(max_size=400) | WITH_LONE | ODD)
     if draw(st.booleans()):
         body["text"] = draw(TEXTS | ODD)
     if draw(st.booleans()):
@@ -118,7 +168,7 @@ def event(draw: st.DrawFn) -> dict[str, Any]:
         out["message"] = draw(message() | ODD)
     elif kind == "postback":
         out["postback"] = draw(st.fixed_dictionaries(
-            {}, optional={"payload": TEXTS | ODD, "title": TEXTS | ODD, "mid": ODD}) | ODD)
+            {}, optional={"payload": TEXTS | ODD, "title": TEXTS | ODD, "mid": WITH_LONE | ODD}) | ODD)
     else:
         out[kind] = draw(JSONISH)
     return out
@@ -146,16 +196,16 @@ def last_outbox_id(d: Desk) -> int:
 @FUZZ
 @given(payload=page_payload())
 def test_odd_messenger_payloads_are_accepted_and_processed_without_a_crash(
-        fresh: Desk, payload: dict[str, Any]) -> None:
-    fresh.rt.redis.flushall()
-    before = last_outbox_id(fresh)
-    status = fresh.post(payload)
+        fresh_db: Desk, payload: dict[str, Any]) -> None:
+    fresh_db.rt.redis.flushall()
+    before = last_outbox_id(fresh_db)
+    status = fresh_db.post(payload)
     assert status == 200, payload
-    fresh.delays.clear()
-    fresh.work()
-    assert fresh.dead_letters() == [], payload
-    assert fresh.delays == [], "processing asked for a retry: nothing here is transient"
-    assert refused_as_malformed(fresh, before) == [], payload
+    fresh_db.delays.clear()
+    fresh_db.work()
+    assert fresh_db.dead_letters() == [], payload
+    assert fresh_db.delays == [], "processing asked for a retry: nothing here is transient"
+    assert refused_as_malformed(fresh_db, before) == [], payload
 
 
 def test_the_odd_payload_strategies_reach_the_customers(fresh: Desk) -> None:
@@ -182,6 +232,15 @@ FOUND = {
     "text an object": _event(message={"mid": "f7", "text": {"a": 1}}),
     "mid an object": _event(message={"mid": {"a": 1}, "text": "hi"}),
     "mid of 400 characters": _event(message={"mid": "m" * 400, "text": "hi"}),
+    "text with a lone surrogate": _event(message={"mid": "f11", "text": "cut \ud83d"}),
+    "mid a lone surrogate": _event(message={"mid": "\udfff", "text": "hi"}),
+    "quick reply a lone surrogate": _event(message={"mid": "f12", "text": "x",
+                                                    "quick_reply": {"payload": "\ud800"}}),
+    "postback with lone surrogates": _event(postback={"payload": "\udc00", "title": "\ud800",
+                                                      "mid": "f13\udbff"}),
+    "text with a NUL byte": _event(message={"mid": "f14", "text": "a\u0000b"}),
+    "quick reply with a NUL byte": _event(message={"mid": "f15", "text": "x\u0000",
+                                                   "quick_reply": {"payload": "flow:\u0000"}}),
     "postback title a list": _event(postback={"payload": {"x": 1}, "title": ["t"], "mid": "f8"}),
     "echo with odd parts": {"sender": {"id": p.PAGE_ID}, "recipient": {"id": USERS[1]}, "timestamp": 9,
                             "message": {"is_echo": True, "app_id": {"x": 1}, "text": {"y": 2}, "mid": "f9"}},
@@ -189,12 +248,12 @@ FOUND = {
 
 
 @pytest.mark.parametrize("name", list(FOUND))
-def test_events_the_fuzzer_found_are_dropped_or_handled_never_set_aside(fresh: Desk, name: str) -> None:
+def test_events_the_fuzzer_found_are_dropped_or_handled_never_set_aside(fresh_db: Desk, name: str) -> None:
     entry = {"id": p.PAGE_ID, "time": 1, "messaging": [FOUND[name]]}
-    assert fresh.post({"object": "page", "entry": [entry]}) == 200
-    fresh.delays.clear()
-    fresh.work()
-    assert fresh.dead_letters() == [] and fresh.delays == []
+    assert fresh_db.post({"object": "page", "entry": [entry]}) == 200
+    fresh_db.delays.clear()
+    fresh_db.work()
+    assert fresh_db.dead_letters() == [] and fresh_db.delays == []
 
 
 def test_an_entry_id_that_is_not_a_page_id_falls_back_to_the_recipient(fresh: Desk) -> None:
@@ -202,3 +261,45 @@ def test_an_entry_id_that_is_not_a_page_id_falls_back_to_the_recipient(fresh: De
     fresh.post({"object": "page", "entry": [{"id": "1:2", "time": 1, "messaging": [event]}]})
     fresh.work()
     assert fresh.dead_letters() == [] and fresh.fake.sent(USERS[2])
+
+
+def test_a_poison_event_in_a_shared_batch_fails_nobody(fresh_db: Desk, monkeypatch: pytest.MonkeyPatch
+                                                       ) -> None:
+    """One request holds a lone surrogate, five others are normal, all six share one round
+    trip to Redis: all get 200 and every event is processed."""
+    batcher = fresh_db.app.wsgi_app.ingest  # type: ignore[attr-defined]
+    store, calls = batcher.mailbox.ingest_flags, []
+
+    def gated(events):  # type: ignore[no-untyped-def]
+        calls.append(len(events))
+        deadline = time.monotonic() + 5
+        while len(calls) == 1 and len(batcher._queue) < 5 and time.monotonic() < deadline:
+            time.sleep(0.005)  # the first round trip waits until the others queue behind it
+        return store(events)
+
+    monkeypatch.setattr(batcher.mailbox, "ingest_flags", gated)
+    texts = [(USERS[0], "hi"), (USERS[1], "billing \ud83d"), (USERS[2], "hi"), (USERS[0], "restart"),
+             (USERS[2], "\udfff menu"), (USERS[1], "hello")]
+    statuses: dict[int, int] = {}
+
+    def post(i: int) -> None:
+        psid, words = texts[i]
+        statuses[i] = fresh_db.post(p.page(p.text(psid, words, mid=f"m_batch_{i}\ud800")))
+
+    first = threading.Thread(target=post, args=(0,))
+    first.start()
+    while not calls:
+        time.sleep(0.001)
+    others = [threading.Thread(target=post, args=(i,)) for i in range(1, len(texts))]
+    for t in others:
+        t.start()
+    for t in [first, *others]:
+        t.join()
+    assert statuses == dict.fromkeys(range(len(texts)), 200)
+    assert calls[1:] == [5], "the five later requests did not share one round trip"
+    queued = sum(fresh_db.rt.redis.zcard(f"sd:mb:{p.PAGE_ID}:{u}") for u in USERS)
+    assert queued == len(texts)
+    fresh_db.work()
+    assert fresh_db.dead_letters() == [] and fresh_db.delays == []
+    assert sum(fresh_db.rt.redis.zcard(f"sd:mb:{p.PAGE_ID}:{u}") for u in USERS) == 0
+    assert all(fresh_db.fake.sent(u) for u in USERS)

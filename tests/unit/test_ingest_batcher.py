@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from core.ingest import IngestBatcher
+from core.ingest import IngestBatcher, IngestTimeout
 from core.mailbox import Mailbox
-from messenger.events import parse_payload
+from messenger.events import Incoming, parse_payload
 from tests.support import payloads as p
 from tests.support.servers import free_port
 
@@ -67,3 +68,72 @@ def test_a_failed_round_trip_fails_every_request_in_it() -> None:
     assert len(errors) == 5
     with pytest.raises(RedisConnectionError):  # and the batcher is usable afterwards
         batcher.ingest(events("1", "y"))
+
+
+class GatedMailbox(Mailbox):
+    """Holds the first round trip until `batcher` has `waiting` requests queued behind it,
+    so the next round trip is one batch of all of them."""
+
+    def __init__(self, redis: Redis, waiting: int) -> None:
+        super().__init__(redis)
+        self.batcher: IngestBatcher | None = None
+        self.waiting, self.calls = waiting, 0
+
+    def ingest_flags(self, events):  # type: ignore[no-untyped-def, override]
+        self.calls += 1
+        if self.calls == 1:
+            assert self.batcher is not None
+            deadline = time.monotonic() + 5
+            while len(self.batcher._queue) < self.waiting and time.monotonic() < deadline:
+                time.sleep(0.005)
+        return super().ingest_flags(events)
+
+
+def test_an_event_redis_cannot_take_fails_only_its_own_request(redis: Redis) -> None:
+    mailbox = GatedMailbox(redis, waiting=5)
+    batcher = mailbox.batcher = IngestBatcher(mailbox, lambda _r: None)
+    poison = Incoming(p.PAGE_ID, "9", "message:bad", 5, '{"text":"\ud800"}')  # not UTF-8-able
+    requests = {"first": events("1", "a0"), "poison": [poison],
+                **{f"ok{i}": events(str(10 + i), f"b{i}") for i in range(4)}}
+    results: dict[str, object] = {}
+
+    def post(name: str) -> None:
+        try:
+            results[name] = batcher.ingest(requests[name])
+        except Exception as exc:  # noqa: BLE001 - the test records what each request got
+            results[name] = exc
+
+    threads = [threading.Thread(target=post, args=("first",))]
+    threads[0].start()
+    while mailbox.calls == 0:
+        time.sleep(0.001)
+    threads += [threading.Thread(target=post, args=(name,)) for name in requests if name != "first"]
+    for t in threads[1:]:
+        t.start()
+    for t in threads:
+        t.join()
+    assert isinstance(results.pop("poison"), UnicodeEncodeError)
+    assert results == {"first": 1, **{f"ok{i}": 1 for i in range(4)}}
+    assert all(redis.zcard(f"sd:mb:{p.PAGE_ID}:{10 + i}") == 1 for i in range(4))
+
+
+def test_waiters_behind_a_stuck_leader_give_up_at_the_deadline(redis: Redis) -> None:
+    release = threading.Event()
+
+    class Stuck(Mailbox):
+        def ingest_flags(self, events):  # type: ignore[no-untyped-def, override]
+            release.wait(10)
+            return super().ingest_flags(events)
+
+    batcher = IngestBatcher(Stuck(redis), lambda _r: None, wait_s=0.3)
+    leader = threading.Thread(target=batcher.ingest, args=(events("1", "lead"),))
+    leader.start()
+    time.sleep(0.05)
+    started = time.monotonic()
+    with pytest.raises(IngestTimeout):  # a RedisError: the webhook answers 503
+        batcher.ingest(events("2", "late"))
+    assert time.monotonic() - started < 0.5
+    release.set()
+    leader.join()
+    assert batcher.ingest(events("3", "after")) == 1  # the batcher is usable afterwards
+    assert redis.zcard(f"sd:mb:{p.PAGE_ID}:2") == 0  # taken out of the queue, never stored

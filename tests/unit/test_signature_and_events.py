@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from messenger import signature
@@ -47,3 +49,24 @@ def test_dedupe_keys_are_stable_for_events_without_a_mid() -> None:
     event = {"sender": {"id": "9"}, "timestamp": 7, "referral": {"ref": "promo"}}
     assert dedupe_key("referral", "9", 7, event) == dedupe_key("referral", "9", 7, dict(event))
     assert dedupe_key("referral", "9", 8, event) != dedupe_key("referral", "9", 7, event)
+
+
+@pytest.mark.parametrize("half", ["\\ud800", "\\udfff", "\\ud83d"])
+def test_a_lone_surrogate_becomes_a_replacement_character_and_the_event_is_kept(half: str) -> None:
+    event_json = '{"sender":{"id":"7"},"recipient":{"id":"%s"},"timestamp":5,' % p.PAGE_ID  # noqa: UP031
+    event_json += f'"message":{{"mid":"m{half}","text":"cut {half}"}}}}'
+    raw = f'{{"object":"page","entry":[{{"id":"{p.PAGE_ID}","time":1,"messaging":[{event_json}]}}]}}'
+    [event] = parse_payload(json.loads(raw))[1]
+    event.body.encode()  # Redis takes UTF-8: nothing left that cannot be encoded
+    assert json.loads(event.body)["event"]["message"]["text"] == "cut \ufffd"
+    assert event.key == "message:m\ufffd"
+    emoji = json.loads(raw.replace(half, "\\ud83d\\ude00"))  # a whole pair is left alone
+    assert "😀" in parse_payload(emoji)[1][0].body
+
+
+def test_nul_is_removed_at_parse_and_a_typed_backslash_u0000_is_kept() -> None:
+    data = p.page(p.text("7", "a\u0000b \\u0000 \\\u0000", mid="m\u0000n"))
+    [event] = parse_payload(json.loads(p.encode(data)))[1]
+    message = json.loads(event.body)["event"]["message"]
+    assert message["text"] == "ab \\u0000 \\"  # the customer's own backslash-u0000 stays
+    assert event.key == "message:mn"
