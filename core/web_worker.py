@@ -12,6 +12,12 @@ one second per BODY_MIN_RATE bytes received. A 1 MiB webhook at 500 B/s still
 makes it; a client trickling a byte every few seconds is cut off: its read
 raises TimeoutError (the webhook answers 400, `the body ended early`) and its
 connection is shut down.
+
+One more change: a greenlet runs until it blocks, and one whose client has sent
+its next request by the time it answered never blocks; with 16 busy keep-alive
+connections a few were served over and over and the others waited (bare
+endpoint, one process: p99 290 ms against gthread's 19 ms). After each request
+the greenlet goes to the back of the line (`gevent.sleep(0)`): p99 10 ms.
 """
 
 from __future__ import annotations
@@ -36,6 +42,12 @@ class Worker(GeventWorker):
     def load_wsgi(self) -> None:
         super().load_wsgi()
         self.wsgi = BodyDeadline(self.wsgi, self.log)
+
+    def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> bool:
+        try:
+            return super().handle_request(listener_name, req, sock, addr)
+        finally:
+            gevent.sleep(0)  # to the back of the line: see the module's docstring
 
 
 class BodyDeadline:

@@ -13,21 +13,20 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
 from redis import Redis
 
+from bench.trickle import Tricklers
 from config.settings import as_environ
 from core.web_worker import BODY_GRACE_SECONDS
 from tests.conftest import make_settings
@@ -40,77 +39,10 @@ HEADER_TRICKLERS, BODY_TRICKLERS = 100, 20
 TICK = 2.0  # seconds between two bytes of one trickling connection
 HEADER_DEADLINE = 5.0  # the Procfile's --keep-alive
 POSTING_SECONDS = 8.0
-HEADERS = b"POST /webhook HTTP/1.1\r\nHost: desk\r\nContent-Type: application/json\r\n"
-BODY_HEADER_END = b"Content-Length: 4096\r\n\r\n"
 
 
-@dataclass
-class Conn:
-    sock: socket.socket
-    kind: str  # "headers": trickles its header bytes; "body": sent them, trickles its body
-    sent: int  # bytes of HEADERS sent so far
-    opened: float = field(default_factory=time.monotonic)
-
-    def next_byte(self) -> bytes:
-        self.sent += 1
-        return HEADERS[self.sent - 1:self.sent] if self.kind == "headers" else b" "
-
-
-class Attack:
-    """Trickling connections; one the server closes is opened again at once."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.conns: list[Conn] = []
-        self.lifetimes: dict[str, list[float]] = {"headers": [], "body": []}
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def start(self) -> None:
-        self.conns = [self.open("headers") for _ in range(HEADER_TRICKLERS)]
-        self.conns += [self.open("body") for _ in range(BODY_TRICKLERS)]
-        self.thread.start()
-
-    def open(self, kind: str) -> Conn:
-        sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
-        first = HEADERS[:1] if kind == "headers" else HEADERS + BODY_HEADER_END
-        sock.sendall(first)
-        sock.setblocking(False)
-        return Conn(sock, kind, len(first) if kind == "headers" else 0)
-
-    def run(self) -> None:
-        while not self.stopped.wait(TICK):
-            for index, conn in enumerate(self.conns):
-                if self.closed_by_server(conn):
-                    self.lifetimes[conn.kind].append(time.monotonic() - conn.opened)
-                    conn.sock.close()
-                    self.conns[index] = self.open(conn.kind)
-
-    @staticmethod
-    def closed_by_server(conn: Conn) -> bool:
-        """Whether the server closed `conn`; else sends it one more byte."""
-        try:
-            readable, _, _ = select.select([conn.sock], [], [], 0)
-            if readable and not conn.sock.recv(4096):
-                return True
-            conn.sock.send(conn.next_byte())
-            return False
-        except OSError:
-            return True
-
-    def stop(self) -> list[float]:
-        """Stops trickling; returns how long each connection still open has been open."""
-        self.stopped.set()
-        self.thread.join(timeout=10)
-        now = time.monotonic()
-        ages = [now - c.opened for c in self.conns if not self.closed_by_server(c)]
-        for conn in self.conns:
-            conn.sock.close()
-        return ages
-
-
-@pytest.fixture
-def web(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, int, subprocess.Popen[bytes]]]:
+@contextmanager
+def procfile_web(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, int, subprocess.Popen[bytes]]]:
     """The Procfile's `web` line through the shell, as a Procfile runner starts it."""
     line = next(text.split(":", 1)[1] for text in (ROOT / "Procfile").read_text().splitlines()
                 if text.startswith("web:"))
@@ -122,7 +54,7 @@ def web(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, int, subprocess.P
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: _answers(url + "/healthz"), timeout=40, interval=0.2)
+        wait_until(lambda: _answers(url + "/healthz"), timeout=40, interval=0.2)  # any status
         yield url, port, process
     finally:
         if process.poll() is None:
@@ -130,9 +62,16 @@ def web(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, int, subprocess.P
             process.wait(timeout=10)
 
 
+@pytest.fixture
+def web(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, int, subprocess.Popen[bytes]]]:
+    with procfile_web(tmp_path, redis_url) as started:
+        yield started
+
+
 def _answers(url: str) -> bool:
     try:
-        return requests.get(url, timeout=1).status_code == 200
+        requests.get(url, timeout=1)
+        return True
     except requests.RequestException:
         return False
 
@@ -171,7 +110,7 @@ def timed_get(url: str) -> tuple[int | None, float]:
 def test_trickling_clients_never_delay_an_acknowledgement(
         web: tuple[str, int, subprocess.Popen[bytes]], redis: Redis) -> None:
     url, port, process = web
-    attack = Attack(port)
+    attack = Tricklers(port, headers=HEADER_TRICKLERS, bodies=BODY_TRICKLERS, tick=TICK)
     try:
         attack.start()
         time.sleep(TICK + 0.5)  # every trickler has been accepted and sent bytes since
@@ -207,3 +146,47 @@ def test_trickling_clients_never_delay_an_acknowledgement(
     # Graceful shutdown: SIGTERM ends the server cleanly.
     os.killpg(process.pid, signal.SIGTERM)
     assert process.wait(timeout=15) == 0
+
+
+def test_the_web_server_keeps_the_webhook_contract(
+        web: tuple[str, int, subprocess.Popen[bytes]], tmp_path: Path) -> None:
+    """1 MiB bodies, chunked bodies, JSON errors and the lean access log, through
+    the Procfile's server (the unit tests call the app directly)."""
+    url = web[0]
+    payload = p.page(p.text("9201", "", mid="m_limit"))
+    payload["entry"][0]["messaging"][0]["message"]["text"] = "x" * (
+        1024 * 1024 - len(p.encode(payload)))
+    at_limit, headers = p.signed(payload)
+    assert len(at_limit) == 1024 * 1024
+    ok = requests.post(url + "/webhook", data=at_limit, headers=headers, timeout=5)
+    assert ok.json() == {"queued": 1}
+    over, headers = p.signed(at_limit + b" ")
+    for body in (over, iter([over[:1000], over[1000:]])):  # with a length, then chunked
+        answer = requests.post(url + "/webhook", data=body, headers=headers, timeout=5)
+        assert (answer.status_code, answer.json()) == (
+            413, {"error": "the body is over 1048576 bytes"})
+    small, headers = p.signed(p.page(p.text("9202", "chunked")))
+    chunked = requests.post(url + "/webhook", data=iter([small[:10], small[10:]]),
+                            headers=headers, timeout=5)
+    assert chunked.json() == {"queued": 1}
+    unsigned = requests.post(url + "/webhook", data=small, timeout=5)
+    not_json, headers = p.signed(b"{not json")
+    bad = requests.post(url + "/webhook", data=not_json, headers=headers, timeout=5)
+    assert (unsigned.status_code, bad.status_code) == (403, 400)
+    assert "error" in unsigned.json() and "error" in bad.json()
+    refused = requests.get(url + "/webhook", params={
+        "hub.mode": "subscribe", "hub.verify_token": "guess-0451", "hub.challenge": "1"}, timeout=5)
+    assert refused.status_code == 403
+    log = (tmp_path / "web.log").read_text()
+    assert '"GET /webhook" 403' in log and "guess-0451" not in log
+
+
+def test_redis_down_is_a_503_within_two_seconds(tmp_path: Path) -> None:
+    """Meta redelivers what was refused."""
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
+    with procfile_web(tmp_path, nowhere) as (url, _, _):
+        body, headers = p.signed(p.page(p.text("9203", "while Redis is down")))
+        start = time.monotonic()
+        down = requests.post(url + "/webhook", data=body, headers=headers, timeout=5)
+        assert down.status_code == 503 and "error" in down.json()
+        assert time.monotonic() - start < 2.0
