@@ -7,6 +7,7 @@ POSTs distinct, correctly signed webhook bodies at 32 connections to each; the
 script prints both rates, the ratio, p50/p99 latency, the servers' CPU per
 request, and checks that every acknowledged event is in a Redis mailbox.
 Needs `wrk` (apt-get install wrk).
+`--tricklers N` holds N slow clients (bench/trickle.py) open during each run.
 """
 
 from __future__ import annotations
