@@ -7,6 +7,7 @@ POSTs distinct, correctly signed webhook bodies at 32 connections to each; the
 script prints both rates, the ratio, p50/p99 latency, the servers' CPU per
 request, and checks that every acknowledged event is in a Redis mailbox.
 Needs `wrk` (apt-get install wrk).
+`--tricklers N` holds N slow clients (bench/trickle.py) open during each run.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from bench.procs import (
     wait_for_http,
 )
 from bench.signed import APP_SECRET, write_bodies
+from bench.trickle import Tricklers
 
 LUA = Path(__file__).with_name("ack.lua")
 TARGETS = {"bare": "bench.bare:app", "webhook": "app:app"}
@@ -71,6 +73,10 @@ def parse_args() -> argparse.Namespace:
                         help="also record a py-spy profile of the webhook workers (collapsed "
                              "stacks) into this file; the figures of such a run are not reported")
     parser.add_argument("--bodies", type=int, default=60_000, help="distinct signed bodies per run")
+    parser.add_argument("--tricklers", type=int, default=0,
+                        help="during each measured run, also hold this many connections trickling "
+                             "their headers and a fifth as many trickling their bodies, one byte "
+                             "every 2 s (bench/trickle.py)")
     return parser.parse_args()
 
 
@@ -129,7 +135,16 @@ def measure(procs: Processes, work: Path, redis_url: str, name: str, round_no: i
     system_before = system_seconds(pids)
     each_before = [cpu_seconds([pid]) for pid in pids]
     spy = profile(procs, server.pid, args) if name == "webhook" and args.profile else None
+    tricklers = None
+    if args.tricklers:
+        tricklers = Tricklers(port, headers=args.tricklers, bodies=args.tricklers // 5)
+        tricklers.start()
+        time.sleep(2.5)  # each has been accepted and has sent bytes since
     stats = run_wrk(base, bodies, args.duration, args)
+    if tricklers is not None:
+        still_open = tricklers.stop()
+        print(f"  tricklers: {len(still_open)} open at the end; the server closed "
+              f"{sum(map(len, tricklers.lifetimes.values()))} meanwhile", flush=True)
     if spy is not None:
         spy.wait(timeout=60)
     cpu = cpu_seconds(pids) - cpu_before
@@ -261,8 +276,8 @@ def report(results: dict[str, list[Result]], args: argparse.Namespace) -> None:
         print(f"{name:10s} {med(name, 'rate'):8.0f} {med(name, 'p50_ms'):7.1f} "
               f"{med(name, 'p99_ms'):7.1f} {med(name, 'cpu_ms_per_request'):15.3f} "
               f"{med(name, 'all_cpu_ms_per_request'):15.3f}")
-    ratio = hook / bare
-    by_cpu = med("bare", "all_cpu_ms_per_request") / med("webhook", "all_cpu_ms_per_request")
+    ratio = hook / bare if bare else 0.0  # 0: the bare endpoint answered nothing
+    by_cpu = med("bare", "all_cpu_ms_per_request") / (med("webhook", "all_cpu_ms_per_request") or 1)
     p99 = med("webhook", "p99_ms")
     print(f"CPU-bound ratio (bare CPU per request / webhook CPU per request, all processes): "
           f"{by_cpu:.2f}; load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
