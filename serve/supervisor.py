@@ -60,7 +60,8 @@ def supervise(settings: Settings, *, port: int, plan: Plan | None = None) -> int
     """Run the real service until Ctrl+C or a process exits; returns the exit code."""
     plan = plan or read_procfile()
     redis: LocalRedis | None = None
-    previous = signal.signal(signal.SIGTERM, _interrupt)  # clean up if stopped while starting
+    previous = {sig: signal.signal(sig, _interrupt)  # clean up if stopped while starting
+                for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         if settings.redis_url is None:
             redis = start_redis(Path(settings.instance_path).resolve() / "redis")
@@ -74,14 +75,16 @@ def supervise(settings: Settings, *, port: int, plan: Plan | None = None) -> int
         if redis is not None:
             _stop_all_if_redis_dies(redis)
         manager.loop()  # honcho handles SIGINT/SIGTERM from here on
-        return manager.returncode or 0
+        code = manager.returncode or 0
+        return 128 - code if code < 0 else code  # a process killed by signal N: 128 + N
     except KeyboardInterrupt:
         return 130
     finally:
         if redis is not None:
             print("stopping redis-server", flush=True)
             redis.stop()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
