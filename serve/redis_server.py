@@ -23,6 +23,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 START_TIMEOUT = 60.0  # seconds; loading a large append-only file takes a while
 STOP_TIMEOUT = 10.0
+PIDFILE = "redis.pid"
 
 
 class RedisStartError(Exception):
@@ -67,7 +68,7 @@ def start_redis(data_dir: Path) -> LocalRedis:
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--protected-mode", "yes",
          "--dir", str(data_dir), "--appendonly", "yes", "--appendfsync", "always",
-         "--daemonize", "no", "--logfile", str(log)],
+         "--daemonize", "no", "--logfile", str(log), "--pidfile", str(data_dir / PIDFILE)],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         pass_fds=(lock_fd,),  # the lock lives as long as redis-server does
         start_new_session=True,  # Ctrl+C reaches the supervisor, which stops Redis last
@@ -87,9 +88,16 @@ def _lock(data_dir: Path) -> int:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        raise RedisStartError(f"another Support Desk (or the redis-server it started) is still "
-                              f"running on {data_dir}: stop it first") from None
+        raise RedisStartError(f"another Support Desk (or the redis-server it started{_pid(data_dir)}) "
+                              f"is still running on {data_dir}: stop it first") from None
     return fd
+
+
+def _pid(data_dir: Path) -> str:
+    try:
+        return f", pid {int((data_dir / PIDFILE).read_text())}"
+    except (OSError, ValueError):
+        return ""
 
 
 def _free_port() -> int:
