@@ -123,6 +123,9 @@ def _print_banner(settings: Settings, *, port: int, redis: LocalRedis | None, pl
         f"  processes: {', '.join(([RELEASE] if plan.release else []) + list(plan.processes))}"
         f" from {PROCFILE.name}; Redis: {store}",
     ]
+    if not settings.public_url.startswith("https://"):
+        lines.append(f"  PUBLIC_URL is {settings.public_url}: set it to the HTTPS address Facebook "
+                     "reaches (Meta calls HTTPS webhooks only)")
     if not settings.messenger_verify_token:
         lines.append("  MESSENGER_VERIFY_TOKEN is unset: Meta cannot verify the webhook until you set it")
     print("\n".join(lines), flush=True)

@@ -16,6 +16,7 @@ from serve.redis_server import RedisStartError, start_redis
 from serve.secret import shared_secret_key
 from serve.supervisor import Plan, ReleaseFailed, child_environ, read_procfile, supervise
 from tests.conftest import ROOT, make_settings
+from tests.support import payloads as p
 
 
 def test_port_is_the_flag_then_PORT_then_5000() -> None:
@@ -53,13 +54,18 @@ def test_the_procfile_release_line_runs_first_and_is_not_supervised(tmp_path: Pa
 
 
 def test_processes_start_after_the_release_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                redis_url: str) -> None:
+                                                redis_url: str, capsys: pytest.CaptureFixture[str]
+                                                ) -> None:
     monkeypatch.chdir(tmp_path)
-    settings = make_settings(tmp_path, redis_url=redis_url)
+    settings = make_settings(tmp_path, redis_url=redis_url, public_url="https://desk.example.com")
     plan = Plan(release="sleep 0.3 && echo upgraded > schema",
                 processes={"web": 'test "$(cat schema)" = upgraded && echo "$PORT $REDIS_URL" > seen'})
     assert supervise(settings, port=8123, plan=plan) == 0
     assert (tmp_path / "seen").read_text().strip() == f"8123 {redis_url}"
+    banner = capsys.readouterr().out
+    assert "web listens on 0.0.0.0:8123" in banner
+    assert "webhook URL for Meta's app dashboard: https://desk.example.com/webhook" in banner
+    assert "PUBLIC_URL is" not in banner and p.ACCESS_TOKEN not in banner
 
 
 def test_a_failed_release_step_starts_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
