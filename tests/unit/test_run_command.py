@@ -4,7 +4,10 @@ and the SECRET_KEY every process shares."""
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from serve.secret import shared_secret_key
 from serve.supervisor import Plan, ReleaseFailed, child_environ, read_procfile, supervise
 from tests.conftest import ROOT, make_settings
 from tests.support import payloads as p
+from tests.support.servers import wait_until
 
 
 def test_port_is_the_flag_then_PORT_then_5000() -> None:
@@ -118,3 +122,21 @@ def test_without_redis_server_one_clear_line(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(RedisStartError, match=r"redis-server is not installed .*set REDIS_URL"):
         start_redis(tmp_path / "redis")
+
+
+def test_when_its_redis_dies_everything_stops_with_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    pidfile = tmp_path / "instance" / "redis" / "redis.pid"
+
+    def kill_redis_once_web_runs() -> None:
+        wait_until(lambda: (tmp_path / "started").exists() and pidfile.exists())
+        os.kill(int(pidfile.read_text()), signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_redis_once_web_runs, daemon=True)
+    killer.start()
+    plan = Plan(release=None, processes={"web": "touch started; exec sleep 30"})
+    started = time.monotonic()
+    assert supervise(make_settings(tmp_path, redis_url=None), port=8123, plan=plan) != 0
+    assert time.monotonic() - started < 10
+    assert "redis-server exited unexpectedly (code -9" in capsys.readouterr().out
