@@ -12,11 +12,11 @@ $(STAMP): requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-## run: the whole service in one process with the local Messenger preview on
-## http://127.0.0.1:$(PORT)/preview (SQLite, no Redis, no Facebook needed)
-PORT ?= 5000
+## run: without Messenger credentials, the whole service in one process with the local
+## Messenger preview on http://127.0.0.1:5000/preview (SQLite, no Redis, no Facebook needed);
+## with them (.env), the real service for your Page on this machine (README). PORT=8080 make run
 run: $(STAMP)
-	$(BIN)/python app.py --port $(PORT)
+	$(BIN)/python app.py $(if $(PORT),--port $(PORT))
 
 ## system-packages: what the tests need from the system (redis-server, chromium)
 system-packages:

@@ -2,7 +2,8 @@
 
 `create_app` reads like a table of contents; nothing is built at import.
 `app` (for gunicorn `app:app`) is created on first access. `python app.py`
-runs the whole service in one process: no Redis, no Facebook needed.
+runs the real service when Messenger credentials are set, else the local
+preview: the whole service in one process, no Redis, no Facebook needed.
 """
 
 from __future__ import annotations
@@ -82,10 +83,11 @@ def __getattr__(name: str) -> Flask:
 
 
 def main() -> None:
-    """Local mode: the whole service and a Facebook stand-in in one process (see preview/)."""
-    from preview.cli import run
+    """`python app.py [--port N]`: with Messenger credentials, the real service under one
+    supervisor (see serve/); without, the local preview (see preview/)."""
+    from serve.cli import main as serve
 
-    run(boot)
+    serve(boot)
 
 
 if __name__ == "__main__":

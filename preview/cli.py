@@ -1,31 +1,20 @@
-"""`python app.py`: the whole service in one process, Facebook replaced by the local stand-in."""
+"""The local preview: the whole service in one process, Facebook replaced by the
+local stand-in (`python app.py` without Messenger credentials, see serve/cli.py)."""
 
 from __future__ import annotations
 
-import argparse
 import signal
 import sys
 import threading
-from collections.abc import Sequence
 
-from config.settings import ConfigError, load_settings
+from config.settings import ConfigError, Settings
 from preview.local import AppFactory, LocalModeRefused, start_local
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python app.py",
-        description="Run Support Desk locally with a Messenger preview; no Facebook, no Redis.")
-    parser.add_argument("--host", default="127.0.0.1", help="loopback only (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=5000, help="default 5000")
-    return parser.parse_args(argv)
-
-
-def run(factory: AppFactory, argv: Sequence[str] | None = None) -> None:
+def run_preview(factory: AppFactory, settings: Settings, *, host: str, port: int) -> None:
     """Start local mode and serve until Ctrl+C or SIGTERM; refusals end in one line."""
-    args = parse_args(argv)
     try:
-        service = start_local(load_settings(), factory, host=args.host, port=args.port)
+        service = start_local(settings, factory, host=host, port=port)
     except (ConfigError, LocalModeRefused) as exc:
         sys.exit(f"cannot start: {exc}")
     flows = service.runtime.settings.flows_path

@@ -54,9 +54,10 @@ def test_python_app_py_with_a_page_token_stops_with_one_line(tmp_path: Path) -> 
     done = subprocess.run([sys.executable, str(ROOT / "app.py"), "--port", "0"], cwd=tmp_path,
                           env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
-    assert done.stderr.strip().splitlines() == [
-        "cannot start: local mode runs without Facebook, but MESSENGER_PAGE_ACCESS_TOKEN is set: "
-        "unset it here, or run the production processes (Procfile)"]
+    assert done.stderr.strip().splitlines() == [  # a token without the app secret
+        "cannot start: MESSENGER_PAGE_ACCESS_TOKEN is set but MESSENGER_APP_SECRET is not: set it "
+        "for the real service (README, \"Setting up your Facebook Page\"), or unset the Page token "
+        "for the local preview"]
     assert "EAAreal" not in done.stdout + done.stderr
 
 
