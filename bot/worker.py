@@ -69,8 +69,12 @@ class DeskWorker(SimpleWorker):
 
 def _recover() -> None:
     from bot.jobs import recover  # here, not at the top: see the module docstring
+    from core.schema import SchemaError
 
-    recover()
+    try:
+        recover()  # the first call builds the runtime, which checks the schema
+    except SchemaError as exc:
+        raise SystemExit(str(exc)) from None  # one line, not a traceback
 
 
 class ThreadScheduler(RQScheduler):
