@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 from alembic import command
+from alembic.util import CommandError
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.engine import Engine
@@ -29,7 +30,7 @@ def upgrade(revision: str) -> None:
     engine = _engine()
     try:
         schema.upgrade(engine, revision)
-    except schema.SchemaError as exc:
+    except (schema.SchemaError, CommandError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"database schema at {_shown(schema.database_heads(engine))}")
 
@@ -47,7 +48,10 @@ def current() -> None:
 @click.argument("revision")
 def stamp(revision: str) -> None:
     """Record REVISION as the database's version without running any migration."""
-    schema.stamp(_engine(), revision)
+    try:
+        schema.stamp(_engine(), revision)
+    except CommandError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"database schema stamped at {revision}")
 
 
@@ -58,8 +62,11 @@ def stamp(revision: str) -> None:
 def revision(message: str, autogenerate: bool) -> None:
     """For developers: write a new revision under migrations/versions/ (read it before committing)."""
     with _engine().connect() as connection:
-        written = command.revision(schema.alembic_config(connection), message,
-                                   autogenerate=autogenerate)
+        try:
+            written = command.revision(schema.alembic_config(connection), message,
+                                       autogenerate=autogenerate)
+        except CommandError as exc:  # e.g. "Target database is not up to date."
+            raise click.ClickException(f"{exc} Run `db upgrade` first.") from None
     for script in written if isinstance(written, list) else [written]:
         if script is not None:
             click.echo(f"wrote {script.path}")

@@ -18,8 +18,8 @@ from tests.support.migrations import flask_db
 from tests.support.service import Service
 
 pytestmark = pytest.mark.e2e
-BEHIND_EMPTY = ('database schema is behind (at none, code needs 0001_baseline): '
-                'run "flask --app app db upgrade"')
+HEAD = ", ".join(schema.code_heads())
+BEHIND_EMPTY = f'database schema is behind (at none, code needs {HEAD}): run "flask --app app db upgrade"'
 
 
 def _production(tmp_path: Path, **overrides: object):  # type: ignore[no-untyped-def]
@@ -50,10 +50,10 @@ def test_web_refuses_an_empty_database_until_db_upgrade_has_run(tmp_path: Path) 
 def test_web_refuses_a_database_one_revision_behind(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     schema.upgrade(make_engine(_production(tmp_path).database_url))
-    monkeypatch.setattr(schema, "code_heads", lambda: ("0002_next",))  # a release adding one
+    monkeypatch.setattr(schema, "code_heads", lambda: ("0099_next",))  # a release adding one
 
-    assert _refusal(tmp_path) == ('database schema is behind (at 0001_baseline, code needs '
-                                  '0002_next): run "flask --app app db upgrade"')
+    assert _refusal(tmp_path) == (f'database schema is behind (at {HEAD}, code needs '
+                                  '0099_next): run "flask --app app db upgrade"')
 
 
 def test_web_refuses_a_database_migrated_by_a_newer_release(tmp_path: Path) -> None:
@@ -63,7 +63,7 @@ def test_web_refuses_a_database_migrated_by_a_newer_release(tmp_path: Path) -> N
         connection.execute(text("UPDATE alembic_version SET version_num = '0099_later'"))
 
     assert _refusal(tmp_path) == ("database schema is newer than this code (at 0099_later, code "
-                                  "knows up to 0001_baseline): deploy the newer release")
+                                  f"knows up to {HEAD}): deploy the newer release")
 
 
 def test_worker_refuses_an_empty_database_with_one_line(tmp_path: Path, redis: Redis,
@@ -83,8 +83,7 @@ def test_flask_commands_still_load_so_db_upgrade_can_run(tmp_path: Path) -> None
     engine = make_engine(_production(tmp_path).database_url)
     current = flask_db(engine, tmp_path, "current")
     assert current.returncode == 0, current.stderr
-    assert current.stdout.strip() == ("none (empty or unversioned database) "
-                                      "(behind: code needs 0001_baseline)")
+    assert current.stdout.strip() == f"none (empty or unversioned database) (behind: code needs {HEAD})"
     engine.dispose()
 
 
