@@ -123,6 +123,28 @@ def test_a_database_with_only_some_baseline_tables_is_refused_in_one_line(
     assert set(inspect(engine).get_table_names()) == {"customer"}  # nothing half done
 
 
+def test_an_upgrade_failing_part_way_leaves_the_database_as_it_was(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    schema.upgrade(engine, schema.BASELINE)
+    _insert_baseline_rows(engine)
+    def upgrade_then_fail(config, revision):  # type: ignore[no-untyped-def]
+        schema.command.downgrade(config, "base")  # drops every table, as a broken revision might
+        assert not inspect(config.attributes["connection"]).has_table("customer")
+        raise RuntimeError("the connection dropped")
+
+    monkeypatch.setattr(schema.command, "upgrade", upgrade_then_fail)
+    with pytest.raises(RuntimeError):
+        schema.upgrade(engine)
+    assert schema.database_heads(engine) == (schema.BASELINE,)
+    assert {name: len(rows) for name, rows in BASELINE_ROWS.items()} == {
+        name: len(_read_baseline(engine, name)) for name in BASELINE_ROWS}
+
+
+def _read_baseline(engine: Engine, name: str) -> list[object]:
+    with engine.connect() as connection:
+        return list(connection.execute(text(f"SELECT * FROM {name}")))
+
+
 def _upgrade_at_once(url: str, barrier) -> None:  # type: ignore[no-untyped-def]
     engine = make_engine(url, pool_size=1)
     barrier.wait()
