@@ -17,8 +17,10 @@ from bot.flows.cli import flows_cli
 from bot.flows.loader import FlowsError
 from config.settings import ConfigError, Settings, load_settings
 from core import runtime
+from core.db_cli import db_cli
 from core.jobs_cli import jobs_cli
 from core.logs import configure_logging
+from core.schema import SchemaError
 from messenger.setup_cli import messenger_cli
 from preview.chat import make_chat_command
 from tickets.cli import tickets_cli, users_cli
@@ -30,12 +32,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, instance_path=_absolute(settings.instance_path))
     app.config.update(SECRET_KEY=settings.secret_key, FLOWS_PATH=settings.flows_path,
                       SETTINGS=settings)
-    rt = runtime.build_runtime(settings)
+    serving = click.get_current_context(silent=True) is None  # else a `flask` command
+    rt = runtime.build_runtime(settings, check_schema=serving)  # `db upgrade` runs in the CLI
     runtime.install(rt)
     app.extensions["runtime"] = rt
-    if click.get_current_context(silent=True) is None:
+    if serving:
         rt.flows.current  # noqa: B018 - a broken flows file stops a server at start
     _register_blueprints(app)
+    app.cli.add_command(db_cli)
     app.cli.add_command(flows_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(messenger_cli)
@@ -73,6 +77,8 @@ def boot(settings: Settings | None = None) -> Flask:
         sys.exit(f"configuration error: {exc}")
     except FlowsError as exc:
         sys.exit("flows file refused:\n" + "\n".join(str(p) for p in exc.problems))
+    except SchemaError as exc:
+        sys.exit(str(exc))
 
 
 def __getattr__(name: str) -> Flask:

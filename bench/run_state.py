@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bench.procs import only_python, process_tree, pss_bytes, rss_bytes
+from core.schema import upgrade_database
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -39,6 +40,7 @@ class Database:
             self.url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{self.name}"
         except psycopg.OperationalError:
             self.url = f"sqlite:///{self.work / 'desk.db'}"
+        upgrade_database(self.url)  # the Procfile's release step
         return self
 
     def __exit__(self, *_exc: object) -> None:

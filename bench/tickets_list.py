@@ -28,6 +28,7 @@ from bot.models import Customer
 from config.settings import Settings
 from core import runtime
 from core.db import session_scope
+from core.schema import upgrade_database
 from tickets import links
 from tickets.models import Agent, Ticket
 
@@ -52,6 +53,7 @@ def run(tmp: Path, tickets: int, requests: int) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp / 'bench.db'}", instance_path=str(tmp),
                         flows_path=str(ROOT / "config" / "flows.yaml"), secret_key="bench",
                         admin_api_token="bench-admin-token")
+    upgrade_database(settings.database_url)  # the Procfile's release step
     app = create_app(settings)
     rt = app.extensions["runtime"]
     started = time.perf_counter()

@@ -81,8 +81,12 @@ def _settings_or_exit() -> None:
 
 def _recover() -> None:
     from bot.jobs import recover  # here, not at the top: see the module docstring
+    from core.schema import SchemaError
 
-    recover()
+    try:
+        recover()  # the first call builds the runtime, which checks the schema
+    except SchemaError as exc:
+        raise SystemExit(str(exc)) from None  # one line, not a traceback
 
 
 class ThreadScheduler(RQScheduler):

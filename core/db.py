@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlmodel import Session, create_engine
 
 
 def make_engine(url: str, *, pool_size: int = 20) -> Engine:
@@ -55,24 +55,22 @@ def _use_wal(cursor) -> None:  # type: ignore[no-untyped-def]
             time.sleep(0.05 + random.random() * 0.05)
 
 
-# Any fixed number: the PostgreSQL advisory lock that serialises create_schema.
+# Any fixed number: the PostgreSQL advisory lock that serialises schema changes.
 SCHEMA_LOCK_ID = 0x5D_5C4E_4D41
 
 
-def create_schema(engine: Engine) -> None:
-    """Create missing tables of every imported model (see README on migrations).
+def schema_lock(connection: Connection) -> None:
+    """Take the schema lock for the rest of `connection`'s transaction (core/schema.py).
 
-    Web and worker processes start together, and `create_all` looks before it
-    creates: two processes could both see a table missing and one's CREATE TABLE
-    would fail. So they take turns, under an advisory lock on PostgreSQL and
-    under SQLite's write lock (`BEGIN IMMEDIATE`, waiting up to the busy timeout).
+    Web, worker and release processes start together, and migrations look before
+    they create: two processes could both see a table missing and one's CREATE TABLE
+    would fail. So they take turns, under an advisory lock on PostgreSQL and under
+    SQLite's write lock (`BEGIN IMMEDIATE`, waiting up to the busy timeout).
     """
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": SCHEMA_LOCK_ID})
-        elif connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        SQLModel.metadata.create_all(connection)
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": SCHEMA_LOCK_ID})
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager

@@ -16,10 +16,11 @@ from bot.flows.store import FlowsStore
 from config.settings import Settings, load_settings
 from core import metrics
 from core.connections import connect_redis
-from core.db import create_schema, make_engine
+from core.db import make_engine
 from core.jobs import Dispatcher, InProcessDispatcher, RQDispatcher
 from core.logs import configure_logging
 from core.mailbox import Mailbox, Timing
+from core.schema import check, create_current
 from messenger.graph import GraphClient
 
 
@@ -52,11 +53,21 @@ class Runtime:
         return self.settings.redis_url is None
 
 
-def build_runtime(settings: Settings, *, timing: Timing | None = None) -> Runtime:
-    """Connect everything; creates missing tables (see README on migrations)."""
-    _import_models()
+def build_runtime(settings: Settings, *, timing: Timing | None = None,
+                  check_schema: bool = True) -> Runtime:
+    """Connect everything. The schema must be at the code's revision (SchemaError
+    otherwise: run `db upgrade`), except for the `flask` CLI (`check_schema=False`:
+    `db upgrade` itself runs there) and tests (`testing`: the schema is created)."""
+    import_models()
     engine = make_engine(settings.database_url, pool_size=settings.drain_threads + 4)
-    create_schema(engine)
+    try:
+        if settings.testing:
+            create_current(engine)
+        elif check_schema:
+            check(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     redis = connect_redis(settings.redis_url)
     metrics.bind(redis)  # this process's counts go to this Redis
     timing = timing or Timing(lease_ms=settings.lease_ms, max_consumers=settings.drain_jobs)
@@ -66,8 +77,8 @@ def build_runtime(settings: Settings, *, timing: Timing | None = None) -> Runtim
     return Runtime(settings, engine, redis, Mailbox(redis, timing), dispatcher)
 
 
-def _import_models() -> None:
-    """Register every package's tables with SQLModel before create_all."""
+def import_models() -> None:
+    """Register every package's tables with SQLModel (migrations/env.py compares them)."""
     import bot.models  # noqa: F401
     import tickets.models  # noqa: F401
 

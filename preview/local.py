@@ -23,6 +23,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from config.settings import Settings
 from core.runtime import Runtime
+from core.schema import SchemaError, upgrade_database
 from messenger.standin import Standin, create_standin_app
 from preview.profile_sync import ProfileSync
 
@@ -149,6 +150,10 @@ def _serve(server: BaseWSGIServer, base: Settings, factory: AppFactory, url: str
     standin = Standin(page_id=creds.page_id, app_id=creds.app_id, app_secret=creds.app_secret,
                       access_token=creds.access_token, inbox_app_id=settings.page_inbox_app_id,
                       webhook_url=url + "/webhook")
+    try:
+        upgrade_database(settings.database_url)  # the preview owns its database: no release step
+    except SchemaError as exc:
+        raise LocalModeRefused(str(exc)) from None
     app = factory(settings)
     app.extensions["runtime"].flows.current  # noqa: B018 - a broken file stops local mode too
     profile = ProfileSync(app.extensions["runtime"])

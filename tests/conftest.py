@@ -44,7 +44,7 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "flows_path": str(ROOT / "config" / "flows.yaml"),
         "secret_key": "test-secret-key-for-sessions",
         "instance_path": str(tmp_path / "instance"),
-        "testing": True,
+        "testing": True,  # the schema is built from the models, stamped at head (core/schema.py)
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

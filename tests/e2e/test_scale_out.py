@@ -31,6 +31,17 @@ ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = ["billing", "technical", "hours", "refunds", "invoices", "account"]
 
 
+def run_release(environ: dict[str, str], log: Path) -> None:
+    """The Procfile's `release` line (the schema migrations), once, as a deploy runs it."""
+    line = next(text.split(":", 1)[1] for text in (ROOT / "Procfile").read_text().splitlines()
+                if text.startswith("release:"))
+    env = {**os.environ, **environ,
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    with log.open("ab") as out:
+        subprocess.run(["bash", "-c", line.strip()], cwd=ROOT, env=env, stdout=out,
+                       stderr=subprocess.STDOUT, check=True, timeout=60)
+
+
 def start_web_process(environ: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
     """The Procfile's `web` line, through the shell, on a free loopback port."""
     line = next(text.split(":", 1)[1] for text in (ROOT / "Procfile").read_text().splitlines()
@@ -89,6 +100,7 @@ def test_two_web_processes_and_two_workers_answer_each_customer_once_in_order(
     settings = make_settings(tmp_path, redis_url=redis_url, graph_api_url=graph_url,
                              database_url=postgres_url, drain_threads=4, lease_ms=3000)
     service = Service(settings, tmp_path)
+    run_release(as_environ(settings), tmp_path / "release.log")
     webs = [start_web_process(as_environ(settings), tmp_path / f"web-{i}.log") for i in range(2)]
     try:
         for _ in range(2):
