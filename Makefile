@@ -3,14 +3,20 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint audit clean system-packages
+.PHONY: run test lint audit lock clean system-packages
 
+# What the Procfile runs (requirements.txt); the test and bench kit on top of it
+# (requirements-dev.txt). Both are lock files: every package pinned with its hashes.
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $(STAMP)
+
+$(DEV_STAMP): requirements-dev.txt $(STAMP)
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(DEV_STAMP)
 
 ## run: without Messenger credentials, the whole service in one process with the local
 ## Messenger preview on http://127.0.0.1:5000/preview (SQLite, no Redis, no Facebook needed);
@@ -30,17 +36,25 @@ system-packages:
 	fi
 
 ## test: the whole suite, with the throwaway Redis it starts itself
-test: $(STAMP) system-packages
+test: $(DEV_STAMP) system-packages
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 
 ## audit: known vulnerabilities with a fix available in requirements.txt and what it pulls in
 ## (exit 1); packages no vulnerability database could be asked about are listed, loudly
-audit: $(STAMP)
-	$(BIN)/python .ci/audit.py requirements.txt
+audit: $(DEV_STAMP)
+	$(BIN)/python .ci/audit.py requirements.in
+
+## lock: after editing requirements.in or requirements-dev.in, pin everything they pull in,
+## with hashes, into requirements.txt and requirements-dev.txt (pip-tools); commit all four
+LOCK := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
+lock: $(DEV_STAMP)
+	$(LOCK) --output-file requirements.txt requirements.in
+	$(LOCK) --output-file requirements-dev.txt requirements-dev.in
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,9 +1,10 @@
-"""CI's dependency audit: known vulnerabilities in what `requirements.txt` installs.
+"""CI's dependency audit: known vulnerabilities in what `requirements.in` installs.
 
 Fails (exit 1) when a pinned dependency, or one it pulls in, has a known
 vulnerability that a released version fixes. One without a fix is printed.
 
-The packages audited are requirements.txt and everything they require, at the
+The packages audited are requirements.in (the runtime: what production installs from
+the lock file requirements.txt) and everything they require, at the
 versions installed in .venv (read from the installed metadata, so no second
 install). Vulnerability data, best first:
   1. pip-audit with PyPI's per-release JSON API, then with OSV (api.osv.dev);
@@ -16,7 +17,7 @@ packages were really checked, and an AUDIT INCOMPLETE banner for the rest.
 Packages left unchecked only for want of network do not fail the build (that
 says nothing about the code) unless AUDIT_STRICT=1.
 
-    .venv/bin/python .ci/audit.py [requirements.txt]
+    .venv/bin/python .ci/audit.py [requirements.in]
 """
 
 from __future__ import annotations
