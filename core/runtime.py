@@ -67,6 +67,7 @@ def build_runtime(settings: Settings, *, timing: Timing | None = None) -> Runtim
 def _import_models() -> None:
     """Register every package's tables with SQLModel before create_all."""
     import bot.models  # noqa: F401
+    import satisfaction.models  # noqa: F401
     import tickets.models  # noqa: F401
 
 
