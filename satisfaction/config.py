@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from bot.flows.text import TITLE_MAX, Loc, QuickReplyTitle, Text, fail, get, quote, too_long
 
@@ -40,6 +41,16 @@ class SatisfactionConfig(_Frozen):
     thanks: Text = _default(
         "Thanks for your feedback! It helps us get better.",
         "¡Gracias por tu opinión! Nos ayuda a mejorar.")
+
+    @field_validator("enabled", mode="before")
+    @classmethod
+    def _on_or_off(cls, value: object) -> object:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, Mapping) and all(isinstance(v, bool) for v in value.values()):
+            return dict(value)
+        message = f"expected true, false, or per language like {{en: true, es: false}}; found {quote(value)}"
+        raise PydanticCustomError("flows", message)
 
     @field_validator("choices")
     @classmethod

@@ -29,7 +29,7 @@ class RatingCount:
 
 def rating_counts(connection: Connection) -> list[RatingCount]:
     """Every rating and unanswered or skipped question, counted by kind, Page, status and
-    score: two GROUP BY queries over indexed columns, for `/metrics` at scrape time."""
+    score: two GROUP BY queries, for `/metrics` at scrape time."""
     counts: list[RatingCount] = []
     for kind, table in (("ticket", Ticket), ("chat", ChatRating)):
         status, score = (col(Ticket.rating_status), col(Ticket.rating)) if table is Ticket \
