@@ -137,6 +137,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "too_long_field": {"en": "Too long.", "es": "Demasiado largo."},
     "Not a valid choice.": {"en": "Pick one of the choices.", "es": "Elige una de las opciones."},
     "rating": {"en": "Customer rating", "es": "Valoración del cliente"},
+    "chat_ratings": {"en": "Chat ratings", "es": "Valoraciones de chats"},
     "rating_asked": {
         "en": "asked on Messenger, no answer yet", "es": "preguntada por Messenger, sin respuesta",
     },

@@ -34,6 +34,7 @@ from satisfaction.stats import RatingCount, rating_counts, recent_chat_ratings
 from tests.conftest import make_settings
 from tests.support import payloads as p
 from tests.support.servers import wait_until
+from tickets import links
 from tickets.models import Agent, Ticket
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -237,6 +238,26 @@ def test_staff_see_the_rating_on_the_ticket_page(desk: Desk, client: FlaskClient
     page = client.get(f"/tickets/{number}").get_data(as_text=True)
     assert "Customer rating" in page and "★★★☆☆ 3/5" in page
     assert "Slow &lt;b&gt;but&lt;/b&gt; fine" in page
+    assert 'id="nav-ratings"' in page
+    with session_scope(desk.rt.engine) as session:
+        customer = session.exec(select(Customer).where(Customer.psid == "50")).one()
+        assert customer.id is not None
+        session.add(ChatRating(customer_id=customer.id, handover=1, handover_ms=7, status="asked",
+                               rating=4, comment="Sam was great"))
+    listing = client.get("/tickets/ratings").get_data(as_text=True)
+    assert "★★★★☆ 4/5" in listing and "Sam was great" in listing and "Ana" in listing
+
+
+def test_chat_ratings_are_for_staff_only(desk: Desk, client: FlaskClient) -> None:
+    assert client.get("/tickets/ratings").status_code in (302, 401)  # sign in first
+    number, _ = desk.resolved_ticket("51")
+    url = links.login_url(desk.rt.settings.public_url, desk.rt.settings.secret_key,
+                          desk.ticket("51").customer_id, next_path="/tickets")
+    path = url.removeprefix(desk.rt.settings.public_url)
+    page = client.get(path).get_data(as_text=True)
+    client.post("/login/link", data={"csrf_token": _csrf(page), "token": path.split("token=", 1)[1]})
+    assert client.get("/tickets/ratings").status_code == 403
+    assert "Customer rating" not in client.get(f"/tickets/{number}").get_data(as_text=True)
 
 
 def _csrf(html: str) -> str:
