@@ -269,3 +269,25 @@ def test_the_flows_file_switches_it_off(start_service: StartService, standin: tu
     [back] = desk.fake.wait_for_sent("1201", before + 1, timeout=30)[before:]
     assert "Thanks for chatting" in text(back) and "Billing" in chips(back)
     assert desk.rows(ChatRating, "1201") == [] and desk.rows(Ticket, "1201")[0].rating_status is None
+
+
+@pytest.mark.postgres
+def test_both_paths_on_postgresql(start_service: StartService, standin: tuple[Standin, str],
+                                  clock: Clock, postgres_url: str) -> None:
+    desk = Desk(start_service(admin_api_token=ADMIN, database_url=postgres_url), standin[0], clock)
+    number = desk.open_ticket("1301")
+    desk.says("1301", f"Resolve #{number}", f"ticket:resolve:{number}")
+    desk.says("1301", "⭐⭐", f"rate:ticket:{number}:2")
+    desk.says("1301", "Skip", f"rate:skip:ticket:{number}")
+    assert desk.api(f"/{number}")["rating"] == 2
+
+    desk.says("1301", "agent")
+    wait_until(lambda: desk.fake.owner("1301") == INBOX)
+    desk.fake.agent_says("1301", "Hello!")
+    before = len(desk.fake.sent("1301"))
+    desk.fake.agent_done("1301")
+    [asked] = desk.fake.wait_for_sent("1301", before + 1, timeout=30)[before:]
+    handover = desk.rows(ChatRating, "1301")[0].handover_ms
+    assert handover > 2**31 and payloads(asked)[0] == f"rate:chat:{handover}:1"  # a BIGINT
+    desk.says("1301", "⭐", f"rate:chat:{handover}:1")
+    assert [r.rating for r in desk.rows(ChatRating, "1301")] == [1]
