@@ -29,6 +29,7 @@ from core.runtime import Runtime
 from messenger.events import parse_payload
 from messenger.standin import Standin, serve_standin
 from satisfaction.answers import COMMENT_MAX
+from satisfaction.events import RESOLVED_EVENT
 from satisfaction.models import ChatRating
 from satisfaction.stats import RatingCount, rating_counts, recent_chat_ratings
 from tests.conftest import make_settings
@@ -142,6 +143,24 @@ def test_a_keyword_instead_of_a_comment_is_answered_and_an_old_prompt_takes_noth
     late = desk.says("32", "4", hours_later=2)  # hours after the question: not an answer
     assert "Sorry, I didn't get that" in text(late[-1]) and desk.ticket("32").rating is None
     assert "already resolved" in text(desk.says("32", "Resolve", quick_reply=f"ticket:resolve:{number}")[-1])
+
+
+def test_not_asked_while_a_person_has_the_chat_or_a_ticket_is_being_opened(desk: Desk) -> None:
+    for psid, busy_with in (("36", ("agent", None)), ("37", ("Email Support", "flow:email_support"))):
+        number, _ = desk.resolved_ticket(psid)
+        with session_scope(desk.rt.engine) as session:  # as if never asked: resolved on the web
+            ticket = session.get(Ticket, number)
+            assert ticket is not None
+            ticket.rating_status = None
+            session.add(ticket)
+        desk.says(psid, busy_with[0], quick_reply=busy_with[1])
+        before = len(desk.fake.sent(psid))
+        event = {"sender": {"id": psid}, "recipient": {"id": p.PAGE_ID},
+                 "timestamp": int(time.time() * 1000), RESOLVED_EVENT: {"ticket_id": number}}
+        handle_event(desk.rt, Queued(f"{p.PAGE_ID}:{psid}", f"resolved-{number}", "messaging",
+                                     RESOLVED_EVENT, event))
+        assert desk.fake.sent(psid)[before:] == []
+        assert desk.ticket(psid).rating_status == "busy"
 
 
 def test_a_rating_for_a_question_never_asked_is_not_stored(desk: Desk) -> None:
