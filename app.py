@@ -61,6 +61,9 @@ def _register_blueprints(app: Flask) -> None:
 
     for tickets_bp in (web.bp, login.bp, api.bp, inbound_http.bp, unmatched.bp):
         app.register_blueprint(tickets_bp)
+    from satisfaction import web as ratings
+
+    app.register_blueprint(ratings.bp)
 
 
 def _absolute(path: str) -> str:

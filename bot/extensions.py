@@ -27,9 +27,13 @@ CallFollowUp = Callable[[Turn, "CallOutcome"], bool]  # False: cancel the turn's
 def turn_hooks() -> list[TurnHook]:
     """Run first, in order, for every event (e.g. silence while a human chats)."""
     from handoff.hooks import handoff_hook
+    from satisfaction.answers import turn_hook as rating_hook
+    from satisfaction.events import resolved_hook
     from tickets.chat import turn_hook as tickets_hook
 
-    return [handoff_hook, tickets_hook]  # handoff first: tickets never speak over a person
+    # handoff first: tickets never speak over a person; a typed rating only when nothing
+    # else took the message (the resolved event is the satisfaction package's alone)
+    return [resolved_hook, handoff_hook, tickets_hook, rating_hook]
 
 
 def batch_guards() -> list[BatchGuard]:
@@ -52,9 +56,10 @@ def action_handlers() -> dict[str, ActionHandler]:
 def payload_handlers() -> dict[str, PayloadHandler]:
     """Postback and quick-reply payloads that are not flows, by prefix."""
     from handoff.actions import on_payload as handoff_payload
+    from satisfaction.answers import on_payload as rating_payload
     from tickets.chat import on_payload as ticket_payload
 
-    return {"handoff": handoff_payload, "ticket": ticket_payload}
+    return {"handoff": handoff_payload, "ticket": ticket_payload, "rate": rating_payload}
 
 
 def call_follow_ups() -> dict[str, CallFollowUp]:

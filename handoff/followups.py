@@ -12,6 +12,7 @@ import logging
 from bot.outbox import OWNED_ELSEWHERE, CallOutcome
 from bot.turn import Turn
 from handoff import jobs, messages, state
+from satisfaction.ask import ask_for_chat
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +90,15 @@ def control_back(turn: Turn) -> None:
     """Our app owns the thread again: greet now if the window allows, else at the next message."""
     handoff = state.read(turn)
     if not state.may_speak(turn):
+        if not handoff.requested:
+            ask_for_chat(turn, handoff, intro="")  # records that the window had closed
         state.back_to_bot(turn, greet=True)
         return
     state.back_to_bot(turn, greet=False)
-    greeting = messages.resumed(turn) if handoff.requested else messages.returned(turn)
-    turn.send(*greeting, messaging_type="UPDATE")
+    if handoff.requested:  # the customer asked for the bot: no rating of the agent's chat
+        turn.send(*messages.resumed(turn), messaging_type="UPDATE")
+    elif not ask_for_chat(turn, handoff, intro=turn.text(messages.texts(turn).returned)):
+        turn.send(*messages.returned(turn), messaging_type="UPDATE")
     turn.set_state(greeted=True)
 
 

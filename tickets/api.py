@@ -67,7 +67,7 @@ def _number(name: str, default: int | None) -> int | None:
 def _summary(row: TicketRow) -> dict[str, Any]:
     return {"id": row.id, "title": row.title, "type": row.type_id, "status": row.status,
             "created_at": as_utc(row.created_at).isoformat(), "created_by": row.created_by,
-            "source": row.source}
+            "source": row.source, "rating": row.rating}
 
 
 def _detail(ticket: Ticket, replies: list[TicketReply], mails: list[OutboundMail]) -> dict[str, Any]:
@@ -75,6 +75,8 @@ def _detail(ticket: Ticket, replies: list[TicketReply], mails: list[OutboundMail
         "id": ticket.id, "title": ticket.title, "type": ticket.type_id, "description": ticket.description,
         "status": ticket.status, "created_at": as_utc(ticket.created_at).isoformat(),
         "created_by": ticket.created_by, "source": ticket.source, "transcript": ticket.transcript,
+        "rating": ticket.rating, "rating_comment": ticket.rating_comment,
+        "rated_at": as_utc(ticket.rated_at).isoformat() if ticket.rated_at else None,
         "replies": [{"id": r.id, "author": r.author, "author_kind": r.author_kind, "body": r.body,
                      "source": r.source, "messenger": r.messenger,
                      "created_at": as_utc(r.created_at).isoformat()} for r in replies],

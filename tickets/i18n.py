@@ -136,6 +136,19 @@ CATALOG: dict[str, dict[str, str]] = {
     "required": {"en": "Required.", "es": "Obligatorio."},
     "too_long_field": {"en": "Too long.", "es": "Demasiado largo."},
     "Not a valid choice.": {"en": "Pick one of the choices.", "es": "Elige una de las opciones."},
+    "rating": {"en": "Customer rating", "es": "Valoración del cliente"},
+    "chat_ratings": {"en": "Chat ratings", "es": "Valoraciones de chats"},
+    "rating_asked": {
+        "en": "asked on Messenger, no answer yet", "es": "preguntada por Messenger, sin respuesta",
+    },
+    "rating_outside_window": {
+        "en": "not asked: Messenger's 24-hour window had closed",
+        "es": "no preguntada: la ventana de 24 horas de Messenger estaba cerrada",
+    },
+    "rating_busy": {
+        "en": "not asked: the customer was busy (opening a ticket or with an agent)",
+        "es": "no preguntada: el cliente estaba ocupado (abriendo un ticket o con un agente)",
+    },
     "customer": {"en": "Customer", "es": "Cliente"},
     "agent": {"en": "Support", "es": "Soporte"},
     "language": {"en": "Español", "es": "English"},

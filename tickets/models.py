@@ -46,6 +46,11 @@ class Ticket(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     resolved_at: datetime | None = None
+    # Satisfaction (`satisfaction`): asked | outside_window | busy; None: never asked
+    rating_status: str | None = Field(default=None, max_length=16)
+    rating: int | None = None  # 1 (worst) to 5 (best)
+    rating_comment: str | None = Field(default=None, max_length=1000)
+    rated_at: datetime | None = None
 
 
 class TicketReply(SQLModel, table=True):

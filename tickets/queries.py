@@ -14,7 +14,7 @@ from tickets.models import OutboundMail, Ticket, TicketReply
 
 PAGE_SIZE = 20
 LIST_COLUMNS = (Ticket.id, Ticket.title, Ticket.type_id, Ticket.status, Ticket.created_at, Ticket.created_by,
-                Ticket.source)
+                Ticket.source, Ticket.rating)
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class TicketRow:
     created_at: datetime
     created_by: str
     source: str
+    rating: int | None = None
 
 
 @dataclass(frozen=True)

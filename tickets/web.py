@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from bot.models import Customer
 from core.runtime import Runtime
+from satisfaction.events import push_resolved
 from tickets import service
 from tickets.auth import Viewer, current_viewer, login_required
 from tickets.errors import TicketNotFound
@@ -108,7 +109,19 @@ def resolve(viewer: Viewer, ticket_id: int) -> Page:
     mail = service.resolve(session, ticket, mailbox=mailbox, sender=rt.settings.support_email_from)
     session.commit()
     _enqueue(rt, [mail.id if mail else None])
+    if mail is not None:
+        _ask_rating(rt, ticket)
     return redirect(url_for("tickets.show", ticket_id=ticket_id))
+
+
+def _ask_rating(rt: Runtime, ticket: Ticket) -> None:
+    """The customer is asked on Messenger to rate the help (`satisfaction`)."""
+    customer = db().get(Customer, ticket.customer_id)
+    assert customer is not None and ticket.id is not None
+    try:
+        push_resolved(rt, page_id=customer.page_id, psid=customer.psid, ticket_id=ticket.id)
+    except RedisError:  # resolved all the same; only the question is lost
+        log.warning("ticket %s resolved; Redis down, its rating is not asked", ticket.id)
 
 
 @bp.post("/<int:ticket_id>/messages")

@@ -16,6 +16,7 @@ from ruamel.yaml.reader import ReaderError
 from bot.flows.schema import Button, Flow, Flows, Menu, Step, Tickets, TicketType
 from bot.flows.text import Loc, quote
 from handoff.config import HandoffConfig, HandoffTexts
+from satisfaction.config import SatisfactionConfig
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ _MODELS: dict[tuple[str, ...], type[BaseModel]] = {
     ("tickets", "types", "*"): TicketType,
     ("handoff",): HandoffConfig,
     ("handoff", "texts"): HandoffTexts,
+    ("satisfaction",): SatisfactionConfig,
 }
 
 

@@ -43,6 +43,7 @@ from bot.flows.text import (
     translation_rules,
 )
 from handoff.config import HandoffConfig, handoff_rules
+from satisfaction.config import SatisfactionConfig, satisfaction_rules
 
 Action = Literal["live_agent", "resume_bot", "restart", "create_ticket", "my_tickets"]
 ACTIONS: tuple[str, ...] = get_args(Action)
@@ -175,6 +176,7 @@ class Flows(_Frozen):
     flows: dict[str, Flow]
     tickets: Tickets | None = None
     handoff: HandoffConfig = Field(default_factory=HandoffConfig)
+    satisfaction: SatisfactionConfig = Field(default_factory=SatisfactionConfig)
     source: str = ""
     _keywords: KeywordIndex = PrivateAttr(default_factory=KeywordIndex)
 
@@ -245,6 +247,7 @@ def _whole_file_rules(data: object) -> Iterator[tuple[Loc, str]]:
     yield from _reference_rules(data, flow_map(data))
     yield from _ticket_rules(data)
     yield from handoff_rules(data)
+    yield from satisfaction_rules(data)
 
 
 def _id_rules(flows: Mapping[Any, Any]) -> Iterator[tuple[Loc, str]]:

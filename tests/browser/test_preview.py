@@ -181,8 +181,15 @@ def test_customer_asks_for_an_agent_who_answers_and_marks_it_done(
 
     tap(browser, "#mark-done")
     wait(browser, ".notice-text", "gave the conversation back to the bot")
-    WebDriverWait(browser, 10).until(lambda b: "Billing" in chips(b))
+    wait(browser, ".bubble.page", "How would you rate the help you got")  # satisfaction
+    WebDriverWait(browser, 10).until(lambda b: chips(b) == ["⭐" * n for n in range(1, 6)])
     assert wait(browser, "#inbox-empty").is_displayed()
+    tap(browser, "#quick-replies .chip", "⭐⭐⭐⭐⭐")
+    wait(browser, ".bubble.page", "anything you would like to add")
+    browser.find_element(By.ID, "message").send_keys("Marta was quick")
+    browser.find_element(By.ID, "send").click()
+    wait(browser, ".bubble.page", "Thanks for your feedback")
+    WebDriverWait(browser, 10).until(lambda b: "Billing" in chips(b))
 
 
 def _psid(browser: WebDriver) -> str:

@@ -73,7 +73,8 @@ def test_agent_commands_in_spanish(app: Flask) -> None:
     assert "a person from the Page Inbox has the conversation now" in agent
     assert "bot>" not in waiting  # the bot stays silent while a person owns the thread
     assert "bot>" not in reply
-    assert "the bot has the conversation again" in done and "[1] Facturación" in done
+    assert "the bot has the conversation again" in done and "¿Cómo valorarías la ayuda" in done
+    assert "[1] ⭐  [2] ⭐⭐" in done  # the rating question (tests/e2e/test_satisfaction_journey.py)
 
 
 def test_an_unknown_locale_is_refused_with_the_flows_locales(app: Flask) -> None:

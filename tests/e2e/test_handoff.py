@@ -116,10 +116,11 @@ def test_agent_then_back_to_the_bot(lang: str, start_service: StartService,
     time.sleep(0.3)
     assert len(fake.sent(psid)) == sent_during_handover
 
-    # The agent marks the chat done: the bot greets with the menu.
+    # The agent marks the chat done: the bot thanks and asks for a rating (1 to 5 stars,
+    # tests/e2e/test_satisfaction_journey.py); the customer may go on with anything else.
     fake.agent_done(psid)
     back = next_sends(fake, psid)[-1]
-    assert j["returned"] in text_of(back) and j["agent"] in chips(back)
+    assert j["returned"] in text_of(back) and chips(back) == ["⭐" * n for n in range(1, 6)]
     assert back["messaging_type"] == "UPDATE"
 
     # Again an agent, then Resume Chat With Bot (our button: its payload survives).

@@ -1,0 +1,64 @@
+"""Ratings counted for `/metrics` (read at scrape time) and listed for staff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, col, select
+
+from bot.models import Customer
+from satisfaction.models import ChatRating
+from tickets.models import Ticket
+
+
+@dataclass(frozen=True)
+class RatingCount:
+    """How many `kind` ("ticket" or "chat") of `page_id` got `score` (1-5), or, with
+    `score` None, how many ended as `status` without a score: asked (no answer yet),
+    outside_window or busy (not asked)."""
+
+    kind: str
+    page_id: str
+    status: str
+    score: int | None
+    count: int
+
+
+def rating_counts(connection: Connection) -> list[RatingCount]:
+    """Every rating and unanswered or skipped question, counted by kind, Page, status and
+    score: two GROUP BY queries, for `/metrics` at scrape time."""
+    counts: list[RatingCount] = []
+    for kind, table in (("ticket", Ticket), ("chat", ChatRating)):
+        status, score = (col(Ticket.rating_status), col(Ticket.rating)) if table is Ticket \
+            else (col(ChatRating.status), col(ChatRating.rating))
+        rows = connection.execute(
+            select(Customer.page_id, status, score, func.count())
+            .join(Customer, Customer.id == table.customer_id)  # type: ignore[arg-type]
+            .where(status.is_not(None))
+            .group_by(Customer.page_id, status, score))
+        counts += [RatingCount(kind, str(page), str(state), rating, int(n))
+                   for page, state, rating, n in rows]
+    return counts
+
+
+@dataclass(frozen=True)
+class ChatRatingRow:
+    id: int
+    customer: str
+    returned_at: datetime
+    status: str
+    rating: int | None
+    comment: str | None
+
+
+def recent_chat_ratings(session: Session, *, limit: int = 50) -> list[ChatRatingRow]:
+    """The latest chats that came back from the inbox, newest first, with their rating."""
+    rows = session.exec(
+        select(ChatRating, Customer).join(Customer, Customer.id == ChatRating.customer_id)  # type: ignore[arg-type]
+        .order_by(col(ChatRating.id).desc()).limit(limit)).all()
+    return [ChatRatingRow(rating.id or 0, customer.first_name or f"…{customer.psid[-4:]}",
+                          rating.returned_at, rating.status, rating.rating, rating.comment)
+            for rating, customer in rows]
