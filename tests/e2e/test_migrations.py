@@ -106,8 +106,8 @@ def test_a_database_built_before_migrations_is_stamped_at_the_baseline_then_upgr
     assert "stamped at 0001_baseline" in upgraded.stderr
     current = flask_db(engine, tmp_path, "current")
     assert current.stdout.strip() == f"{', '.join(schema.code_heads())} (head)"
-    assert {name: len(rows) for name, rows in _read_at_head(engine).items()} == {
-        name: len(rows) for name, rows in BASELINE_ROWS.items()}
+    assert {name: len(rows) for name, rows in _read_at_head(engine).items()
+            if name in BASELINE_ROWS} == {name: len(rows) for name, rows in BASELINE_ROWS.items()}
 
 
 def test_a_database_with_only_some_baseline_tables_is_refused_in_one_line(
