@@ -26,10 +26,12 @@ CallFollowUp = Callable[[Turn, "CallOutcome"], bool]  # False: cancel the turn's
 
 def turn_hooks() -> list[TurnHook]:
     """Run first, in order, for every event (e.g. silence while a human chats)."""
+    from attachments.record import keep_files
     from handoff.hooks import handoff_hook
     from tickets.chat import turn_hook as tickets_hook
 
-    return [handoff_hook, tickets_hook]  # handoff first: tickets never speak over a person
+    # files are kept whoever has the thread; handoff first: tickets never speak over a person
+    return [keep_files, handoff_hook, tickets_hook]
 
 
 def batch_guards() -> list[BatchGuard]:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from attachments.record import FETCH_CALL, queue_fetches
 from bot import extensions
 from bot.decisions import FOLLOW_UP, Call, Decision
 from bot.echoes import EchoAwaited, metadata_for
@@ -158,6 +159,7 @@ def _thread_owner(rt: Runtime, customer: Customer, call: Call) -> str | None:
 _EXECUTORS: dict[str, Callable[[Runtime, Customer, Call], str | None]] = {
     "send": _send,
     "thread_owner": _thread_owner,
+    FETCH_CALL: queue_fetches,  # no Graph call: queues the fetch of a customer's files
     **{kind: _handover(kind) for kind in HANDOVER_CALLS},
 }
 

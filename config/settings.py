@@ -51,6 +51,8 @@ class Settings:
     # before it is sent again (bot.echoes).
     echo_wait_ms: int = 30_000
     send_rate_per_page: int = 250
+    # Hosts customers' files are fetched from (attachments.fetch.AllowList)
+    attachment_hosts: str = "fbcdn.net,fbsbx.com,cdninstagram.com"
     page_pause_ms: int | None = None  # first Page-wide pause, every state (core.page_health)
     testing: bool = False
 
@@ -93,6 +95,7 @@ _ENV: dict[str, str] = {
     "SUPPORT_DESK_LEASE_MS": "lease_ms",
     "SUPPORT_DESK_ECHO_WAIT_MS": "echo_wait_ms",
     "SUPPORT_DESK_PAGE_PAUSE_MS": "page_pause_ms",
+    "ATTACHMENT_HOSTS": "attachment_hosts",
 }
 
 _URL_SCHEMES: dict[str, tuple[str, ...]] = {

@@ -66,6 +66,7 @@ def build_runtime(settings: Settings, *, timing: Timing | None = None) -> Runtim
 
 def _import_models() -> None:
     """Register every package's tables with SQLModel before create_all."""
+    import attachments.models  # noqa: F401
     import bot.models  # noqa: F401
     import tickets.models  # noqa: F401
 

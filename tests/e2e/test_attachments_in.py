@@ -1,0 +1,96 @@
+"""Attachments in, end to end: a customer's photo sent while opening a ticket on the
+stand-in Messenger is fetched by an RQ worker process from the stand-in's CDN,
+checked by its bytes, and reaches the ticket page, the admin API and the
+notification email (real SMTP on loopback) byte for byte."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from tests.e2e.test_tickets_journey import (  # noqa: F401  (fixtures)
+    ADMIN,
+    INBOUND,
+    Clock,
+    Desk,
+    Mailbox,
+    clock,
+    mailbox,
+    smtp_port,
+    standin,
+    text,
+)
+from tests.e2e.conftest import StartService
+from tests.support.files import png
+from tests.support.servers import wait_until
+
+pytestmark = pytest.mark.e2e
+BEARER = {"Authorization": f"Bearer {ADMIN}"}
+
+
+@pytest.fixture
+def desk(start_service: StartService, standin, clock: Clock, smtp_port: int) -> Desk:  # noqa: F811
+    fake, url = standin
+    start_service(smtp_url=f"smtp://127.0.0.1:{smtp_port}", inbound_email_token=INBOUND,
+                  admin_api_token=ADMIN, support_email_from="Support Desk <support@example.com>",
+                  attachment_hosts=f"fbcdn.net,{url}")
+    return Desk(fake, str(fake.webhook_url).removesuffix("/webhook"), clock)
+
+
+def test_a_photo_sent_while_opening_a_ticket_reaches_the_page_the_api_and_the_email(
+        desk: Desk, mailbox: Mailbox) -> None:  # noqa: F811
+    photo = png(extra=40_000)
+    desk.fake.add_user("720", first_name="Ana")
+    desk.says("720", "Email Support", "flow:email_support")
+    desk.says("720", "Broken part")
+    before = len(desk.fake.sent("720"))
+    # The CDN's header and the name lie; the bytes say PNG.
+    desk.fake.customer_sends_file("720", photo, name="broken.html", kind="image",
+                                  content_type="text/html")
+    acknowledged = desk.fake.wait_for_sent("720", before + 2, timeout=30)[before:]
+    assert "1 file(s) will go with your ticket" in text(acknowledged[0])
+    assert text(acknowledged[1]) == "What type of question is it?"
+    desk.says("720", "Billing", "ticket:type:billing")
+    created = desk.says("720", "The part arrived broken, see the photo.")
+    number = int(re.search(r"#(\d+)", text(created)).group(1))  # type: ignore[union-attr]
+
+    def stored() -> list[dict] | None:
+        files = desk.ticket(number)["attachments"]
+        return files if files and files[0]["status"] == "stored" else None
+
+    [listed] = wait_until(stored, timeout=30)
+    assert (listed["name"], listed["content_type"], listed["size"]) == ("broken.png", "image/png",
+                                                                        len(photo))
+    api = requests.get(listed["url"], headers=BEARER, timeout=5)
+    assert api.content == photo
+    assert api.headers["X-Content-Type-Options"] == "nosniff"
+    assert api.headers["Content-Disposition"].startswith("attachment")
+    assert requests.get(listed["url"], timeout=5).status_code == 401
+
+    wait_until(lambda: mailbox.messages, timeout=30)
+    [mail] = mailbox.messages
+    [part] = list(mail.iter_attachments())
+    assert part.get_content_type() == "image/png" and part.get_filename() == "broken.png"
+    assert part.get_content() == photo
+    assert "broken.png" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+    link = created["message"]["attachment"]["payload"]["buttons"][0]["url"]
+    browser = requests.Session()
+    login = urlsplit(link)
+    form = browser.get(f"{desk.base}{login.path}?{login.query}", timeout=5).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+    browser.post(f"{desk.base}/login/link", timeout=5,
+                 data={"csrf_token": token, "token": login.query.split("token=", 1)[1]})
+    page = browser.get(f"{desk.base}/tickets/{number}", timeout=5).text
+    assert f'<img src="/tickets/{number}/attachments/1"' in page
+    shown = browser.get(f"{desk.base}/tickets/{number}/attachments/1", timeout=5)
+    assert shown.content == photo and shown.headers["Content-Type"] == "image/png"
+    assert shown.headers["Content-Disposition"].startswith("inline")
+    assert shown.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in shown.headers["Content-Security-Policy"]
+    stranger = requests.get(f"{desk.base}/tickets/{number}/attachments/1", timeout=5,
+                            allow_redirects=False)
+    assert stranger.status_code in (302, 303, 401, 403) and stranger.content != photo
