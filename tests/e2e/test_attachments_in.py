@@ -10,7 +10,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from sqlmodel import Session, create_engine, select
 
+from attachments.models import Attachment
+from tests.e2e.conftest import StartService
 from tests.e2e.test_tickets_journey import (  # noqa: F401  (fixtures)
     ADMIN,
     INBOUND,
@@ -23,7 +26,6 @@ from tests.e2e.test_tickets_journey import (  # noqa: F401  (fixtures)
     standin,
     text,
 )
-from tests.e2e.conftest import StartService
 from tests.support.files import png
 from tests.support.servers import wait_until
 
@@ -34,10 +36,22 @@ BEARER = {"Authorization": f"Bearer {ADMIN}"}
 @pytest.fixture
 def desk(start_service: StartService, standin, clock: Clock, smtp_port: int) -> Desk:  # noqa: F811
     fake, url = standin
-    start_service(smtp_url=f"smtp://127.0.0.1:{smtp_port}", inbound_email_token=INBOUND,
-                  admin_api_token=ADMIN, support_email_from="Support Desk <support@example.com>",
-                  attachment_hosts=f"fbcdn.net,{url}")
-    return Desk(fake, str(fake.webhook_url).removesuffix("/webhook"), clock)
+    service = start_service(smtp_url=f"smtp://127.0.0.1:{smtp_port}", inbound_email_token=INBOUND,
+                            admin_api_token=ADMIN, support_email_from="Support Desk <support@example.com>",
+                            attachment_hosts=f"fbcdn.net,{url}")
+    desk = Desk(fake, str(fake.webhook_url).removesuffix("/webhook"), clock)
+    desk.database_url = service.settings.database_url  # type: ignore[attr-defined]
+    return desk
+
+
+def stored_files(desk: Desk) -> dict[str, str]:
+    """name -> status of every attachment row, read from the service's database."""
+    engine = create_engine(desk.database_url)  # type: ignore[attr-defined]
+    try:
+        with Session(engine) as session:
+            return {row.name: row.status for row in session.exec(select(Attachment)).all()}
+    finally:
+        engine.dispose()
 
 
 def test_a_photo_sent_while_opening_a_ticket_reaches_the_page_the_api_and_the_email(
@@ -94,3 +108,25 @@ def test_a_photo_sent_while_opening_a_ticket_reaches_the_page_the_api_and_the_em
     stranger = requests.get(f"{desk.base}/tickets/{number}/attachments/1", timeout=5,
                             allow_redirects=False)
     assert stranger.status_code in (302, 303, 401, 403) and stranger.content != photo
+
+
+def test_a_dead_file_url_is_recorded_never_blocks_and_the_agent_summary_names_the_files(
+        desk: Desk) -> None:
+    desk.fake.add_user("730", first_name="Ana")
+    desk.says("730", "hi")
+    before = len(desk.fake.sent("730"))
+    expired = f"{desk.fake.base_url}/_cdn/expired-token/receipt.pdf"  # the CDN answers 403
+    desk.fake.customer_says("730", attachments=[{"type": "file", "payload": {"url": expired}}])
+    desk.fake.customer_sends_file("730", png(), name="screen.png", kind="image")
+    answers = desk.fake.wait_for_sent("730", before + 2, timeout=30)  # the bot answers each
+    assert len(answers) >= before + 2
+    desk.says("730", "Live agent", "flow:live_agent")
+    handover = wait_until(lambda: [c for c in desk.fake.control_calls("730") if c["action"] == "pass"],
+                          timeout=30)[-1]
+    assert "Files sent (kept with the conversation): receipt.pdf (file), screen" in handover["metadata"]
+
+    def settled() -> dict[str, str] | None:
+        found = stored_files(desk)
+        return found if len(found) == 2 and "pending" not in found.values() else None
+
+    assert wait_until(settled, timeout=30) == {"receipt.pdf": "unreachable", "screen.png": "stored"}
