@@ -62,6 +62,6 @@ def payload_handlers() -> dict[str, PayloadHandler]:
 def call_follow_ups() -> dict[str, CallFollowUp]:
     """What a Graph call's result means, by the name the call gave (`then=`; see bot.outbox)."""
     from handoff.followups import FOLLOW_UPS
-    from tickets.chat import REPLY_SENT, reply_sent
+    from tickets.chat import FILE_SENT, REPLY_SENT, file_sent, reply_sent
 
-    return {**FOLLOW_UPS, REPLY_SENT: reply_sent}
+    return {**FOLLOW_UPS, REPLY_SENT: reply_sent, FILE_SENT: file_sent}

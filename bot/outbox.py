@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from attachments.outbound import FILE_CALL, send_file
 from attachments.record import FETCH_CALL, queue_fetches
 from bot import extensions
 from bot.decisions import FOLLOW_UP, Call, Decision
@@ -160,6 +161,7 @@ _EXECUTORS: dict[str, Callable[[Runtime, Customer, Call], str | None]] = {
     "send": _send,
     "thread_owner": _thread_owner,
     FETCH_CALL: queue_fetches,  # no Graph call: queues the fetch of a customer's files
+    FILE_CALL: send_file,  # an agent's file: uploaded, then sent
     **{kind: _handover(kind) for kind in HANDOVER_CALLS},
 }
 

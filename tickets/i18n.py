@@ -17,6 +17,12 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Please type it in words.",
         "es": "Escríbelo con palabras, por favor.",
     },
+    "file_as_link": {
+        "en": "Our agent sent you a file on ticket #{number} that Messenger cannot carry: "
+              "it is on the ticket screen.",
+        "es": "Nuestro agente te envió un archivo en el ticket #{number} que Messenger no admite: "
+              "está en la pantalla de tickets.",
+    },
     "file_received": {
         "en": "Got it: {count} file(s) will go with your ticket.",
         "es": "Recibido: {count} archivo(s) irán con tu ticket.",
