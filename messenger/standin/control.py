@@ -88,7 +88,8 @@ def host_file() -> Response | tuple[Response, int]:
     part = request.files.get("file")
     if part is None:
         raise BadControlRequest("send the file as multipart field 'file'")
-    data = part.read(MAX_BYTES + 1)
+    with part:
+        data = part.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         return jsonify(error="Messenger takes files up to 25 MB"), 413
     standin, mime = _standin(), part.mimetype or "application/octet-stream"

@@ -48,6 +48,17 @@ class Media:
             self.hosted[token] = (data, content_type)
         return token
 
+    def check_attachment_id(self, body: Any) -> None:
+        """A Send API body naming an `attachment_id` must name one that was uploaded."""
+        message = body.get("message") if isinstance(body, dict) else None
+        attachment = message.get("attachment") if isinstance(message, dict) else None
+        payload = attachment.get("payload") if isinstance(attachment, dict) else None
+        wanted = payload.get("attachment_id") if isinstance(payload, dict) else None
+        with self._lock:
+            known = wanted is None or str(wanted) in self.uploads
+        if not known:
+            raise bad_param("Invalid attachment_id: no uploaded attachment has this id")
+
     def upload(self, message: Any, part: Any) -> str:
         kind = message.get("attachment", {}).get("type") if isinstance(message, dict) else None
         if kind not in KINDS:
@@ -77,7 +88,12 @@ def upload_route() -> Response:
         message = json.loads(raw)
     except ValueError:
         raise bad_param("The parameter message is required (JSON)") from None
-    attachment_id = media.upload(message, request.files.get("filedata"))
+    part = request.files.get("filedata")
+    try:
+        attachment_id = media.upload(message, part)
+    finally:
+        if part is not None:
+            part.close()  # a large upload is spooled to a temporary file
     return Response(json.dumps({"attachment_id": attachment_id}), mimetype="application/json")
 
 

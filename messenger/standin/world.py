@@ -230,6 +230,7 @@ class Standin:
             if fault is not None:
                 time.sleep(fault.delay)
                 raise fault.error
+            self.media.check_attachment_id(body)
             with self._lock:
                 response, echo = self.page.send(body, self.clock())
                 if echo is not None and self.echoes:  # Meta's receipt, on our channel
