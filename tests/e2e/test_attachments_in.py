@@ -89,7 +89,9 @@ def test_a_photo_sent_while_opening_a_ticket_reaches_the_page_the_api_and_the_em
     [part] = list(mail.iter_attachments())
     assert part.get_content_type() == "image/png" and part.get_filename() == "broken.png"
     assert part.get_content() == photo
-    assert "broken.png" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    body = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "broken.png" in body
+    assert "customer: [image: broken." in body  # the transcript names the file the message carried
 
     link = created["message"]["attachment"]["payload"]["buttons"][0]["url"]
     browser = requests.Session()
