@@ -60,7 +60,7 @@ class AllowList:
             host == allowed or host.endswith("." + allowed) for allowed in self.hosts)
 
 
-def fetch(url: str, *, allowed: AllowList, max_bytes: int, session: requests.Session) -> bytes:
+def fetch(url: str, *, allowed: AllowList, max_bytes: int, session: requests.Session) -> bytearray:
     """The file's bytes; raises Gone, TooLarge or FetchError (worth a retry)."""
     for _hop in range(MAX_REDIRECTS + 1):
         if not allowed.allows(url):
@@ -86,7 +86,7 @@ def _check_status(status: int) -> None:
         raise Gone(f"unexpected HTTP {status}")
 
 
-def _read(answer: requests.Response, max_bytes: int) -> bytes:
+def _read(answer: requests.Response, max_bytes: int) -> bytearray:
     declared = answer.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise TooLarge(int(declared), max_bytes)
@@ -98,4 +98,4 @@ def _read(answer: requests.Response, max_bytes: int) -> bytes:
             raise TooLarge(len(body), max_bytes)
         if time.monotonic() > deadline:
             raise FetchError(f"download took longer than {TOTAL_SECONDS:.0f} s")
-    return bytes(body)
+    return body  # a bytearray: no second copy of up to 25 MiB (the database takes it as is)

@@ -55,7 +55,7 @@ def fetch_attachment(attachment_id: int) -> str:
     return keep(rt, attachment_id, data)
 
 
-def keep(rt: Runtime, attachment_id: int, data: bytes) -> str:
+def keep(rt: Runtime, attachment_id: int, data: bytes | bytearray) -> str:
     """Store `data` as the attachment's bytes, typed by its content."""
     mime, extension = content_type(data)
     with session_scope(rt.engine) as session:

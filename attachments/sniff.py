@@ -16,7 +16,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 MAX_NAME = 100
 
 
-def content_type(data: bytes) -> tuple[str, str | None]:
+def content_type(data: bytes | bytearray) -> tuple[str, str | None]:
     """(MIME type, usual extension) by magic bytes; octet-stream when unknown."""
     kind = filetype.guess(data[:8192])
     return (kind.mime, kind.extension) if kind is not None else (UNKNOWN, None)

@@ -12,7 +12,7 @@ from attachments.models import AttachmentBlob
 
 
 class BlobStore(Protocol):
-    def put(self, session: Session, attachment_id: int, data: bytes) -> None: ...
+    def put(self, session: Session, attachment_id: int, data: bytes | bytearray) -> None: ...
 
     def get(self, session: Session, attachment_id: int) -> bytes | None: ...
 
@@ -20,7 +20,7 @@ class BlobStore(Protocol):
 class DatabaseBlobStore:
     """Bytes in the `attachment_blob` table, written in the caller's transaction."""
 
-    def put(self, session: Session, attachment_id: int, data: bytes) -> None:
+    def put(self, session: Session, attachment_id: int, data: bytes | bytearray) -> None:
         session.merge(AttachmentBlob(attachment_id=attachment_id, data=data))
 
     def get(self, session: Session, attachment_id: int) -> bytes | None:
