@@ -120,6 +120,8 @@ def _execute(rt: Runtime, customer: Customer, call: Call) -> str | None:
     executor = _EXECUTORS.get(call.kind)
     if executor is None:
         raise ValueError(f"unknown outbox call {call.kind!r}")
+    if call.kind == FETCH_CALL:  # no Graph call: a paused Page must not hold back a file's fetch
+        return executor(rt, customer, call)
     health = page_health(rt.redis, first_pause_ms=rt.settings.page_pause_ms)
     trial = health.before_call(customer.page_id)
     try:
