@@ -37,7 +37,7 @@ class MailFile:
     @property
     def size_text(self) -> str:
         size = self.size or 0
-        return f"{size / 1048576:.1f} MB" if size >= 1048576 else f"{max(size, 1) / 1024:.0f} KB"
+        return f"{size / 1048576:.1f} MB" if size >= 1048576 else f"{-(-size // 1024)} KB"
 
 
 def files_for_mail(session: Session, ticket_id: int, ticket_url: str) -> list[MailFile]:
