@@ -152,3 +152,19 @@ def test_a_file_over_25_mib_is_recorded_as_too_large(app: Flask) -> None:
     attachment_id = _pending(rt, PHOTO, "d")
     assert jobs.fetch_attachment(attachment_id) == "too_large"
     assert _row(rt, attachment_id).size == MAX_BYTES + 10
+
+
+@pytest.mark.parametrize(("name", "extension", "kept"), [
+    ("../../etc/passwd", None, "passwd"),
+    ("a\r\nContent-Type: text/x.png", "png", "x.png"),  # after the last slash only
+    ("a\r\nb;c\"d.png", "png", "a_b_c_d.png"),  # no header injection
+    ("factura marzo.pdf", "pdf", "factura marzo.pdf"),
+    ("photo.html", "png", "photo.png"),  # named for what the bytes are
+    ("noextension", "jpg", "noextension.jpg"),
+    ("....", None, ""),
+])
+def test_names_are_kept_safe_and_follow_the_bytes(name: str, extension: str | None, kept: str) -> None:
+    from attachments.sniff import clean_name, named_for
+
+    cleaned = clean_name(name)
+    assert (named_for(cleaned, extension) if cleaned else cleaned) == kept
