@@ -26,14 +26,16 @@ CallFollowUp = Callable[[Turn, "CallOutcome"], bool]  # False: cancel the turn's
 
 def turn_hooks() -> list[TurnHook]:
     """Run first, in order, for every event (e.g. silence while a human chats)."""
+    from attachments.record import keep_files
     from handoff.hooks import handoff_hook
     from satisfaction.answers import turn_hook as rating_hook
     from satisfaction.events import resolved_hook
     from tickets.chat import turn_hook as tickets_hook
 
-    # handoff first: tickets never speak over a person; a typed rating only when nothing
-    # else took the message (the resolved event is the satisfaction package's alone)
-    return [resolved_hook, handoff_hook, tickets_hook, rating_hook]
+    # files are kept whoever has the thread; handoff first: tickets never speak over a person;
+    # a typed rating only when nothing else took the message (the resolved event is the
+    # satisfaction package's alone)
+    return [keep_files, resolved_hook, handoff_hook, tickets_hook, rating_hook]
 
 
 def batch_guards() -> list[BatchGuard]:
@@ -65,6 +67,6 @@ def payload_handlers() -> dict[str, PayloadHandler]:
 def call_follow_ups() -> dict[str, CallFollowUp]:
     """What a Graph call's result means, by the name the call gave (`then=`; see bot.outbox)."""
     from handoff.followups import FOLLOW_UPS
-    from tickets.chat import REPLY_SENT, reply_sent
+    from tickets.chat import FILE_SENT, REPLY_SENT, file_sent, reply_sent
 
-    return {**FOLLOW_UPS, REPLY_SENT: reply_sent}
+    return {**FOLLOW_UPS, REPLY_SENT: reply_sent, FILE_SENT: file_sent}

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from attachments.outbound import FILE_CALL, send_file
+from attachments.record import FETCH_CALL, queue_fetches
 from bot import extensions
 from bot.decisions import FOLLOW_UP, Call, Decision
 from bot.echoes import EchoAwaited, metadata_for
@@ -120,6 +122,8 @@ def _execute(rt: Runtime, customer: Customer, call: Call) -> str | None:
     executor = _EXECUTORS.get(call.kind)
     if executor is None:
         raise ValueError(f"unknown outbox call {call.kind!r}")
+    if call.kind == FETCH_CALL:  # no Graph call: a paused Page must not hold back a file's fetch
+        return executor(rt, customer, call)
     health = page_health(rt.redis, first_pause_ms=rt.settings.page_pause_ms)
     trial = health.before_call(customer.page_id)
     try:
@@ -161,6 +165,8 @@ def _thread_owner(rt: Runtime, customer: Customer, call: Call) -> str | None:
 _EXECUTORS: dict[str, Callable[[Runtime, Customer, Call], str | None]] = {
     "send": _send,
     "thread_owner": _thread_owner,
+    FETCH_CALL: queue_fetches,  # no Graph call: queues the fetch of a customer's files
+    FILE_CALL: send_file,  # an agent's file: uploaded, then sent
     **{kind: _handover(kind) for kind in HANDOVER_CALLS},
 }
 

@@ -56,6 +56,8 @@ class Settings:
     # before it is sent again (bot.echoes).
     echo_wait_ms: int = 30_000
     send_rate_per_page: int = 250
+    # Hosts customers' files are fetched from (attachments.fetch.AllowList)
+    attachment_hosts: str = "fbcdn.net,fbsbx.com,cdninstagram.com"
     page_pause_ms: int | None = None  # first Page-wide pause, every state (core.page_health)
     testing: bool = False
 
@@ -101,6 +103,7 @@ _ENV: dict[str, str] = {
     "METRICS_TOKEN": "metrics_token",
     "SENTRY_DSN": "sentry_dsn",
     "LOG_FORMAT": "log_format",
+    "ATTACHMENT_HOSTS": "attachment_hosts",
 }
 
 _URL_SCHEMES: dict[str, tuple[str, ...]] = {

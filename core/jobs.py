@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 EVENTS_QUEUE = "events"
 MAIL_QUEUE = "mail"
+ATTACHMENTS_QUEUE = "attachments"  # customers' files to fetch (attachments.jobs)
 JOB_TIMEOUT_SECONDS = 300
 
 
@@ -60,10 +61,10 @@ class RQDispatcher:
             self.queue(queue).enqueue_at(when, func, *args, **options)
 
     def others_waiting(self, besides: Callable[..., Any]) -> bool:
-        """Mail waits, or a job other than `besides` waits on the events queue (a due
+        """Mail or a file to fetch waits, or a job other than `besides` waits on the events queue (a due
         handover check, say). Other `besides` jobs (drains reserved for consumers that
         no worker has taken yet) do not count."""
-        if self.queue(MAIL_QUEUE).count:
+        if self.queue(MAIL_QUEUE).count or self.queue(ATTACHMENTS_QUEUE).count:
             return True
         name = f"{besides.__module__}.{besides.__qualname__}"
         return any(job.func_name != name for job in self.queue(EVENTS_QUEUE).get_jobs(0, 50))

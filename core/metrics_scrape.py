@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 
 from core import metrics
 from core.page_health import page_health
+from satisfaction.stats import rating_counts
 
 DEADLINE_SECONDS = 1.5  # a scrape answers within this (and 2 s) whatever Redis or SQL do
 MAX_CUSTOMERS = 2_000  # per state: beyond, events_waiting is a lower bound (the script blocks
@@ -126,13 +127,21 @@ class DeskCollector(Collector):
         tickets = GaugeMetricFamily(P + "tickets", "Tickets by status", labels=["status"])
         emails = GaugeMetricFamily(P + "emails", "Notification emails by status",
                                    labels=["status"])
+        ratings = GaugeMetricFamily(
+            P + "satisfaction_ratings", "Satisfaction questions by kind (ticket, chat), Page, "
+            "status and score (1-5; \"\" for asked and unanswered, outside_window or busy)",
+            labels=["kind", "page", "status", "score"])
         with self.engine.connect() as connection:
             for family, table in ((tickets, "ticket"), (emails, "ticket_mail")):
                 rows = connection.execute(text(
                     f"SELECT status, COUNT(*) FROM {table} GROUP BY status"))  # noqa: S608
                 for status, count in rows:
                     family.add_metric([str(status)], count)
-        return [tickets, emails]
+            for rating in rating_counts(connection):
+                score = "" if rating.score is None else str(rating.score)
+                ratings.add_metric([rating.kind, rating.page_id, rating.status, score],
+                                   rating.count)
+        return [tickets, emails, ratings]
 
 
 def families(fields: dict[Any, Any]) -> list[Metric]:

@@ -79,6 +79,7 @@ def build_runtime(settings: Settings, *, timing: Timing | None = None,
 
 def import_models() -> None:
     """Register every package's tables with SQLModel (migrations/env.py compares them)."""
+    import attachments.models  # noqa: F401
     import bot.models  # noqa: F401
     import satisfaction.models  # noqa: F401
     import tickets.models  # noqa: F401

@@ -1,7 +1,7 @@
 """The note the agent gets with a handed-over thread (`pass_thread_control` metadata).
 
-Who the customer is, their language, the topics they chose and their last
-messages, under Facebook's 1000-character limit. Numbers, email addresses,
+Who the customer is, their language, the topics they chose, the files they
+sent and their last messages, under Facebook's 1000-character limit. Numbers, email addresses,
 links' query strings and anything token-shaped are masked: Meta asks that
 metadata carry no personal data or credentials.
 """
@@ -12,6 +12,7 @@ import re
 
 from sqlmodel import Session, select
 
+from attachments.models import Attachment
 from bot.flows.schema import FLOW_PAYLOAD_PREFIX, Flow
 from bot.models import Message
 from bot.turn import Turn
@@ -45,6 +46,9 @@ def for_agent(turn: Turn, *, out_of_hours: bool = False) -> str:
     said_texts = [text or f"[{payload}]" for text, payload in said]
     if topics:
         lines.append("Topics chosen: " + " > ".join(topics))
+    files = _files(turn)
+    if files:
+        lines.append("Files sent (kept with the conversation): " + ", ".join(files))
     lines.append("Last messages:")
     note = "\n".join(lines)
     for text in said_texts[-LAST_MESSAGES:]:
@@ -72,6 +76,20 @@ def _customer_lines(turn: Turn) -> Said:
         earlier = [(text, payload) for text, payload in reversed(rows)]
     now = [(text, payload) for author, _, text, payload, _ in turn.heard if author == "customer"]
     return [(text, payload) for text, payload in earlier + now if text or payload]
+
+
+def _files(turn: Turn) -> list[str]:
+    """The customer's latest files, oldest first, by name and kind."""
+    session = Session.object_session(turn.customer)
+    if session is None or turn.customer.id is None:
+        return []
+    rows = session.exec(
+        select(Attachment.name, Attachment.kind)
+        .where(Attachment.customer_id == turn.customer.id, Attachment.direction == "in")
+        .order_by(Attachment.id.desc())  # type: ignore[union-attr]
+        .limit(LAST_MESSAGES)
+    ).all()
+    return [f"{_short(mask(name))} ({kind})" for name, kind in reversed(rows)]
 
 
 def _topics(turn: Turn, said: Said) -> list[str]:

@@ -20,6 +20,7 @@ from pymessenger.bot import Bot
 from messenger.graph_adapter import pooled_session
 from messenger.graph_http import SEND_PATH, GraphTransport
 from messenger.send_api import METADATA_LIMIT, SENDER_ACTIONS, check_send_body
+from messenger.upload import upload
 
 _VERSION = re.compile(r"v\d+\.\d+")
 _NODE_ID = re.compile(r"[A-Za-z0-9_-]+")
@@ -112,6 +113,11 @@ class GraphClient(Bot):
         if notification_type is not None:
             body["notification_type"] = notification_type
         return self.send_raw(body)
+
+    def upload_attachment(self, *, kind: str, data: bytes, filename: str, content_type: str) -> str:
+        """Attachment Upload API: the `attachment_id` to send the file with (messenger.upload)."""
+        return upload(self.session, self.graph_url, self.auth_args, kind=kind, data=data,
+                      filename=filename, content_type=content_type)
 
     def send_text_message(self, recipient_id: str, text: str) -> Json:
         return self.send_message(recipient_id, {"text": text})

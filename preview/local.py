@@ -89,6 +89,7 @@ def local_settings(base: Settings, url: str, creds: Credentials) -> Settings:
         messenger_app_secret=creds.app_secret, messenger_verify_token=creds.verify_token,
         messenger_page_access_token=creds.access_token, messenger_app_id=creds.app_id,
         graph_api_url=url + GRAPH_PREFIX, public_url=url, redis_url=None,
+        attachment_hosts=f"{base.attachment_hosts},{url}",  # the stand-in's CDN, on loopback
         drain_threads=min(base.drain_threads, 4))
 
 
@@ -154,6 +155,7 @@ def _serve(server: BaseWSGIServer, base: Settings, factory: AppFactory, url: str
         upgrade_database(settings.database_url)  # the preview owns its database: no release step
     except SchemaError as exc:
         raise LocalModeRefused(str(exc)) from None
+    standin.base_url = url + GRAPH_PREFIX  # where its CDN serves customers' files
     app = factory(settings)
     app.extensions["runtime"].flows.current  # noqa: B018 - a broken file stops local mode too
     profile = ProfileSync(app.extensions["runtime"])

@@ -1,6 +1,7 @@
 """`GET /api/tickets` and `GET /api/tickets/<id>`: JSON for admins, with
 `Authorization: Bearer $ADMIN_API_TOKEN`. The list filters by `status` and
-`type` and pages with `before` (the `next` link carries it)."""
+`type` and pages with `before` (the `next` link carries it). A ticket's files:
+`GET /api/tickets/<id>/attachments/<n>`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
+from attachments import queries as attachment_queries
+from attachments.serve import describe, file_response
 from tickets.bearer import bearer_ok
 from tickets.errors import TicketNotFound
 from tickets.models import STATUSES, OutboundMail, Ticket, TicketReply, as_utc
@@ -54,7 +57,21 @@ def show(ticket_id: int) -> Answer:
         ticket = visible_ticket(session, ticket_id, customer_id=None)
     except TicketNotFound:
         return jsonify(error="no such ticket"), 404
-    return jsonify(_detail(ticket, replies_of(session, ticket_id), mails_of(session, ticket_id))), 200
+    detail = _detail(ticket, replies_of(session, ticket_id), mails_of(session, ticket_id))
+    detail["attachments"] = [
+        {**describe(row), "url": url_for("tickets_api.attachment", ticket_id=ticket_id, n=n,
+                                         _external=True) if row.status == "stored" else None}
+        for n, row in enumerate(attachment_queries.of_ticket(session, ticket_id), start=1)]
+    return jsonify(detail), 200
+
+
+@bp.get("/<int:ticket_id>/attachments/<int:n>")
+def attachment(ticket_id: int, n: int) -> Response | Answer:
+    """The bytes of the ticket's `n`th file (from 1), always as a download."""
+    found = attachment_queries.nth_of_ticket(db(), ticket_id, n)
+    if found is None:
+        return jsonify(error="no such attachment"), 404
+    return file_response(*found, download=True)
 
 
 def _number(name: str, default: int | None) -> int | None:

@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import bindparam, or_
 from sqlmodel import Session, col, select
 
+from attachments.outbound import FILE_CALL
+from attachments.queries import of_reply
 from bot import replies
 from bot.flows.schema import Flow
 from bot.models import Customer
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 
 RESOLVE_PREFIX = "ticket:resolve:"
 REPLY_SENT = "tickets.reply_sent"  # outbox follow-up name
+FILE_SENT = "tickets.file_sent"  # outbox follow-up of an agent's file
 NOT_YET_SEEN = ("queued", "waiting")
 
 
@@ -82,9 +85,36 @@ def deliver_reply(turn: Turn, *, now: datetime | None = None) -> None:
             for i, message in enumerate(messages, start=1):
                 then = {"then": REPLY_SENT} if i == len(messages) else {}
                 turn.call("send", message=message, author="agent", **send_options(delivery), **then)
+            _send_files(turn, session, reply, send_options(delivery))
         reply.messenger, reply.delivered_in = delivery.value, key
         session.add(reply)
     log.info("ticket %s reply %s: %s", ticket.id, reply.id, delivery.value)
+
+
+def _send_files(turn: Turn, session: Session, reply: TicketReply, options: dict[str, Any]) -> None:
+    """The reply's files follow its text, under the same window rule."""
+    for file in of_reply(session, reply.id):  # type: ignore[arg-type]
+        if file.status == "stored" and file.messenger != "sent":
+            turn.call(FILE_CALL, attachment=file.id, author="agent", **options, then=FILE_SENT)
+
+
+def file_sent(turn: Turn, outcome: CallOutcome) -> bool:
+    """Outbox follow-up of a file's send: one Messenger refused gets a link to the ticket."""
+    if outcome.ok:
+        return True
+    with turn_session(turn) as session:
+        ticket_id = session.exec(select(TicketReply.ticket_id).where(
+            TicketReply.delivered_in == turn.item.member)).first()
+    log.warning("customer %s: a file of a ticket reply was not delivered (%s)", turn.customer.id,
+                outcome.error)
+    if isinstance(outcome.error, OutsideMessagingWindow) or not isinstance(ticket_id, int):
+        return True  # the reply's text waits for the window, and its files with the ticket page
+    assert turn.customer.id is not None
+    url = links.login_url(turn.settings.public_url, turn.settings.secret_key, turn.customer.id,
+                          next_path=f"/tickets/{ticket_id}")
+    turn.send(replies.button_message(t("file_as_link", turn.locale, number=ticket_id), [
+        {"type": "web_url", "title": t("view_ticket", turn.locale), "url": url}]))
+    return True
 
 
 def reply_sent(turn: Turn, outcome: CallOutcome) -> bool:
@@ -119,6 +149,7 @@ def mention_waiting(turn: Turn) -> None:
             turn.send(*replies.text_messages(
                 f"{t('waiting_intro', turn.locale, number=ticket.id)}\n\n{reply.body}"))
             turn.send(_ticket_buttons(turn, ticket))
+            _send_files(turn, session, reply, {"messaging_type": "RESPONSE"})
             reply.messenger, reply.delivered_in = "delivered", key
             session.add(reply)
 

@@ -4,6 +4,7 @@ ticket's signed reply address (tickets.reply_address) as `Reply-To`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from attachments.mail import MailFile, attach
 from tickets.models import OutboundMail, Ticket, TicketReply, as_utc, utcnow
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -35,9 +37,11 @@ def ticket_url(public_url: str, ticket_id: int | None) -> str:
 
 
 def compose(mail: OutboundMail, ticket: Ticket, *, reply: TicketReply | None, type_title: str,
-            sender: str, reply_to: str, thread_root: str | None, public_url: str) -> EmailMessage:
+            sender: str, reply_to: str, thread_root: str | None, public_url: str,
+            files: Sequence[MailFile] = ()) -> EmailMessage:
+    """The email; `files` (a new ticket's) are listed, and attached where they carry bytes."""
     context = {"ticket": ticket, "reply": reply, "type_title": type_title,
-               "ticket_url": ticket_url(public_url, ticket.id)}
+               "ticket_url": ticket_url(public_url, ticket.id), "files": files}
     env = _environment()
     message = EmailMessage()
     message["Subject"] = SUBJECTS[mail.kind].format(id=ticket.id, title=ticket.title)
@@ -55,6 +59,7 @@ def compose(mail: OutboundMail, ticket: Ticket, *, reply: TicketReply | None, ty
     message.set_content(env.get_template(f"tickets/email/{mail.kind}.txt").render(context))
     message.add_alternative(env.get_template(f"tickets/email/{mail.kind}.html").render(context),
                             subtype="html")
+    attach(message, list(files))
     return message
 
 

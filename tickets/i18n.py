@@ -14,8 +14,18 @@ CATALOG: dict[str, dict[str, str]] = {
               "caracteres) o escribe cancelar para salir.",
     },
     "need_text": {
-        "en": "Please type it in words: I can't use attachments here.",
-        "es": "Escríbelo con palabras, por favor: aquí no puedo usar adjuntos.",
+        "en": "Please type it in words.",
+        "es": "Escríbelo con palabras, por favor.",
+    },
+    "file_as_link": {
+        "en": "Our agent sent you a file on ticket #{number} that Messenger cannot carry: "
+              "it is on the ticket screen.",
+        "es": "Nuestro agente te envió un archivo en el ticket #{number} que Messenger no admite: "
+              "está en la pantalla de tickets.",
+    },
+    "file_received": {
+        "en": "Got it: {count} file(s) will go with your ticket.",
+        "es": "Recibido: {count} archivo(s) irán con tu ticket.",
     },
     "too_long": {
         "en": "That is {length} characters; please keep it to {max}.",
@@ -83,6 +93,13 @@ CATALOG: dict[str, dict[str, str]] = {
     "no_tickets": {"en": "No tickets yet.", "es": "Todavía no hay tickets."},
     "replies": {"en": "Messages", "es": "Mensajes"},
     "no_replies": {"en": "No replies yet.", "es": "Todavía no hay respuestas."},
+    "attachments": {"en": "Files", "es": "Archivos"},
+    "attachment_pending": {"en": "being fetched", "es": "descargándose"},
+    "attachment_too_large": {"en": "larger than 25 MB: not kept", "es": "mayor de 25 MB: no se guardó"},
+    "attachment_unreachable": {"en": "could not be fetched from Messenger",
+                               "es": "no se pudo descargar de Messenger"},
+    "attachment_link_only": {"en": "(Messenger refused this file type: the customer got a link)",
+                             "es": "(Messenger rechazó este tipo de archivo: el cliente recibió un enlace)"},
     "reply": {"en": "Reply to the customer", "es": "Responder al cliente"},
     "add_message": {"en": "Add a message", "es": "Añadir un mensaje"},
     "send": {"en": "Send", "es": "Enviar"},

@@ -9,6 +9,8 @@ address prove nothing. Everything else, and every automatic reply, is kept in
 `ticket_inbound_email` and logged: never passed to a customer, never lost. A
 redelivered mail (same Message-ID, or the same bytes when it has none) is
 stored once; its Messenger delivery is queued again only if it never was.
+Files attached to a reply are kept with it (`tickets.inbound_files`) and follow
+its text to Messenger.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, or_, select
 
+from attachments.outbound import keep_reply_files
 from bot.models import Customer
 from core.db import session_scope
 from core.runtime import Runtime
 from tickets.errors import UnparsableEmail
 from tickets.inbound import InboundMail, parse_email
+from tickets.inbound_files import files_of
 from tickets.models import InboundEmail, OutboundMail, Ticket, TicketReply
 from tickets.notify import push_reply
 from tickets.reply_address import tagged, verified
@@ -85,10 +89,14 @@ def _store(rt: Runtime, session: Session, received: _Received) -> tuple[Outcome,
     if ticket is None:
         _keep(session, received, reason)
         return Outcome("unmatched"), None
-    if not mail.text:
+    files = files_of(received.raw)
+    if not mail.text and not files:
         raise UnparsableEmail("no reply text above the quoted message")
-    reply = add_agent_reply(session, ticket, author=mail.sender_name or mail.sender, body=mail.text,
+    body = mail.text or ", ".join(file.name for file in files)  # a file alone is a reply too
+    reply = add_agent_reply(session, ticket, author=mail.sender_name or mail.sender, body=body,
                             source="email", email_message_id=received.key)
+    keep_reply_files(session, reply_id=reply.id, ticket_id=ticket.id, customer_id=ticket.customer_id,  # type: ignore[arg-type]
+                     files=[(file.name, file.data) for file in files])
     log.info("inbound email %s stored as reply %s on ticket %s", received.key, reply.id, ticket.id)
     return Outcome("stored", ticket.id, reply.id), reply
 

@@ -26,13 +26,14 @@ from sqlalchemy import or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from attachments.mail import files_for_mail, still_fetching
 from core import metrics, runtime
 from core.db import session_scope
 from core.jobs import MAIL_QUEUE
 from core.mailbox import now_ms
 from core.runtime import Runtime
 from tickets import mailer
-from tickets.compose import compose
+from tickets.compose import compose, ticket_url
 from tickets.models import OutboundMail, Ticket, TicketReply, as_utc, utcnow
 from tickets.reply_address import reply_address
 from tickets.service import thread_root
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 MAIL_RETRIES = 15  # backoff 5 s, 10 s, 20 s ... capped at 10 min: about 1 h 30 min in all
 STALE_CLAIM = timedelta(minutes=5)  # a claim's lease: RQ's job_timeout (300 s) ends a send by then
 WATCHDOG_DELAY = STALE_CLAIM + timedelta(seconds=30)
+FILES_WAIT_MS = 3000  # a new ticket's mail looks again this often while its files are fetched
 
 
 def enqueue_mails(rt: Runtime, mail_ids: Iterable[int | None]) -> None:
@@ -81,6 +83,10 @@ def reclaim_mail(mail_id: int) -> str:
 def send_mail(mail_id: int) -> str:
     """Send notification `mail_id` once; returns its new status (or "skipped")."""
     rt = runtime.current()
+    if _waits_for_files(rt, mail_id):  # a new ticket's photo is being fetched: soon, not never
+        rt.dispatcher.enqueue(send_mail, mail_id, queue=MAIL_QUEUE, retries=MAIL_RETRIES,
+                              at_ms=now_ms() + FILES_WAIT_MS)
+        return "deferred"
     # Before the claim: a claimed row always has its watchdog (an idle one costs a no-op job).
     rt.dispatcher.enqueue(reclaim_mail, mail_id, queue=MAIL_QUEUE,
                           at_ms=now_ms() + int(WATCHDOG_DELAY.total_seconds() * 1000))
@@ -104,6 +110,13 @@ def send_mail(mail_id: int) -> str:
     return status
 
 
+def _waits_for_files(rt: Runtime, mail_id: int) -> bool:
+    with Session(rt.engine) as session:
+        mail = session.get(OutboundMail, mail_id)
+        return (mail is not None and mail.kind == "new_ticket" and mail.status == "pending"
+                and still_fetching(session, mail.ticket_id))
+
+
 def _claim(engine: Engine, mail_id: int) -> bool:
     now = utcnow()
     claimable = or_(OutboundMail.status.in_(("pending", "retrying", "failed")),  # type: ignore[attr-defined]
@@ -125,9 +138,11 @@ def _message(rt: Runtime, mail_id: int) -> EmailMessage:
         flows = rt.flows.current
         title = type_title(flows, ticket.type_id, flows.default_locale)
         sender = rt.settings.support_email_from
+        url = ticket_url(rt.settings.public_url, ticket.id)
+        files = files_for_mail(session, ticket.id, url) if mail.kind == "new_ticket" else []
         return compose(mail, ticket, reply=reply, type_title=title, sender=sender,
                        reply_to=reply_address(sender, ticket.id, secret_key=rt.settings.secret_key),
-                       thread_root=root, public_url=rt.settings.public_url)
+                       thread_root=root, public_url=rt.settings.public_url, files=files)
 
 
 def _record_failure(engine: Engine, mail_id: int, exc: BaseException) -> None:

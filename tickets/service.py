@@ -7,10 +7,12 @@ queued; the caller commits, then hands their ids to `tickets.jobs.enqueue_mails`
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from email.utils import parseaddr
 
 from sqlmodel import Session, select
 
+from attachments.queries import of_customer_mids
 from bot.flows.schema import TicketType
 from bot.models import Customer, Message
 from tickets.models import OutboundMail, Ticket, TicketReply, utcnow
@@ -111,8 +113,18 @@ def transcript(session: Session, customer_id: int) -> str:
     """The customer's latest conversation lines, oldest first, as plain text."""
     rows = session.exec(select(Message).where(Message.customer_id == customer_id)
                         .order_by(Message.id.desc()).limit(TRANSCRIPT_LINES)).all()  # type: ignore[union-attr]
+    files = _files_by_mid(session, customer_id, rows)
     lines = []
     for row in reversed(rows):
-        said = row.text or row.payload or f"[{row.kind}]"
+        said = files.get(row.mid or "") or row.text or row.payload or f"[{row.kind}]"
         lines.append(f"{row.created_at:%Y-%m-%d %H:%M} {row.author}: {said}")
     return "\n".join(lines)
+
+
+def _files_by_mid(session: Session, customer_id: int, rows: Sequence[Message]) -> dict[str, str]:
+    """How a message that carried files reads in the transcript: "[image: photo.png]"."""
+    mids = [row.mid for row in rows if row.kind == "attachment" and row.mid]
+    said: dict[str, list[str]] = {}
+    for file in of_customer_mids(session, customer_id, mids):
+        said.setdefault(file.message_mid or "", []).append(f"{file.kind}: {file.name}")
+    return {mid: "[" + ", ".join(names) + "]" for mid, names in said.items()}

@@ -11,6 +11,9 @@ from flask import Blueprint, redirect, request, url_for
 from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
+from attachments import queries as attachment_queries
+from attachments.serve import file_response
+from attachments.sniff import INLINE_IMAGES
 from bot.models import Customer
 from core.runtime import Runtime
 from satisfaction.events import push_resolved
@@ -95,7 +98,20 @@ def show(viewer: Viewer, ticket_id: int) -> Page:
     title = type_title(runtime().flows.current, ticket.type_id, viewer.locale)
     return render("tickets/detail.html", viewer, ticket=ticket, replies=replies_of(session, ticket_id),
                   mails=mails_of(session, ticket_id), type_title=title,
-                  message_form=MessageForm(), action_form=ActionForm())
+                  files=attachment_queries.of_ticket(session, ticket_id),
+                  inline_types=INLINE_IMAGES, message_form=MessageForm(), action_form=ActionForm())
+
+
+@bp.get("/<int:ticket_id>/attachments/<int:n>")
+@login_required
+def attachment(viewer: Viewer, ticket_id: int, n: int) -> Page | Response:
+    """A ticket's file, to whoever may see the ticket (a customer: only their own)."""
+    session = db()
+    visible_ticket(session, ticket_id, customer_id=viewer.customer_id)
+    found = attachment_queries.nth_of_ticket(session, ticket_id, n)
+    if found is None:
+        return error_page(viewer, "not_found", 404)
+    return file_response(*found, download=request.args.get("download") == "1")
 
 
 @bp.post("/<int:ticket_id>/resolve")

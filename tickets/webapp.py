@@ -64,7 +64,7 @@ def configure(state: BlueprintSetupState) -> None:
 
 
 def secure_headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CSP
+    response.headers.setdefault("Content-Security-Policy", CSP)  # a served file keeps its sandbox
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"  # sign-in links must not leak

@@ -3,13 +3,15 @@
 Its progress lives in `Customer.state["ticket_wizard"]` (a Restart clears it).
 "cancel"/"cancelar" at any step leaves without a ticket; an empty or too long
 answer gets the question again with the reason; tapping another menu choice
-leaves the wizard and goes there.
+leaves the wizard and goes there. Files sent at any step are acknowledged and
+attached to the ticket when it opens (their rows come from `attachments.record`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from attachments.record import keys_of, link_to_ticket
 from bot import replies
 from bot.flows.schema import Flow
 from bot.flows.text import normalize
@@ -28,6 +30,7 @@ from tickets.types import ticket_types
 STATE = "ticket_wizard"
 CANCEL_PAYLOAD = "ticket:cancel"
 TYPE_PREFIX = "ticket:type:"
+MAX_FILES = 20  # per ticket from the chat
 CANCEL_WORDS = frozenset({"cancel", "cancelar", "cancela", "cancel ticket", "cancelar ticket"})
 
 
@@ -46,6 +49,13 @@ def step(turn: Turn) -> bool:
     wizard: dict[str, Any] = dict(turn.state[STATE])
     payload = quick_reply_payload(turn)
     text = typed_text(turn) if payload is None else None
+    files = keys_of(turn)
+    if files:  # accepted at any step; they go with the ticket when it opens
+        wizard["files"] = [*wizard.get("files", []), *files][-MAX_FILES:]
+        turn.set_state(**{STATE: wizard})
+        if text is None and payload is None:
+            _took_files(turn, wizard, len(files))
+            return True
     if turn.kind != "message" or (payload and not _ours(payload)) or _restarts(turn, text):
         turn.clear_state(STATE)
         return False
@@ -59,6 +69,17 @@ def step(turn: Turn) -> bool:
     else:
         _take_description(turn, wizard, text)
     return True
+
+
+def _took_files(turn: Turn, wizard: dict[str, Any], count: int) -> None:
+    """Say the files were taken, and ask the step's question again."""
+    turn.send(*replies.text_messages(t("file_received", turn.locale, count=count)))
+    if wizard["step"] == "title":
+        turn.send(*replies.text_messages(t("ask_title", turn.locale, max=TITLE_MAX)))
+    elif wizard["step"] == "type":
+        _ask_type(turn, "ask_type")
+    else:
+        turn.send(*replies.text_messages(t("ask_description", turn.locale, max=DESCRIPTION_MAX)))
 
 
 def _ours(payload: str) -> bool:
@@ -148,6 +169,8 @@ def _open(turn: Turn, wizard: dict[str, Any], description: str) -> Ticket:
                 session, customer=customer, ticket_type=ticket_types(turn.flows)[wizard["type"]],
                 title=wizard["title"], description=description, source="messenger", locale=turn.locale,
                 sender=rt.settings.support_email_from, source_key=key)
+            link_to_ticket(session, keys=wizard.get("files", []), customer_id=customer.id,  # type: ignore[arg-type]
+                           ticket_id=ticket.id)  # type: ignore[arg-type]
         pending = pending_mail_ids(session, ticket.id)  # type: ignore[arg-type]
     enqueue_mails(rt, pending)
     return ticket

@@ -8,10 +8,12 @@ loopback only.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from messenger.standin.errors import StandinError, WebhookDeliveryError
+from messenger.standin.media import CDN_PREFIX, MAX_BYTES
 from messenger.standin.world import Standin
 
 CONTROL_PREFIX = "/_standin/"
@@ -77,6 +79,26 @@ def customer_says() -> Response:
         postback_title=_arg(args, "postback_title", (str,), None),
         attachments=_arg(args, "attachments", (list,), None))
     return jsonify(event=event)
+
+
+@bp.post("/files")
+def host_file() -> Response | tuple[Response, int]:
+    """A file a customer is about to send (multipart `file`): put on the CDN; answers its URL
+    and Messenger's attachment type, for `customer_says` with `attachments`."""
+    part = request.files.get("file")
+    if part is None:
+        raise BadControlRequest("send the file as multipart field 'file'")
+    try:
+        data = part.read(MAX_BYTES + 1)
+    finally:
+        part.close()  # a large upload is spooled to a temporary file
+    if len(data) > MAX_BYTES:
+        return jsonify(error="Messenger takes files up to 25 MB"), 413
+    standin, mime = _standin(), part.mimetype or "application/octet-stream"
+    token = standin.media.host(data, mime)
+    kind = next((k for k in ("image", "video", "audio") if mime.startswith(k + "/")), "file")
+    name = quote(part.filename or "file")
+    return jsonify(url=f"{standin.base_url}{CDN_PREFIX}/{token}/{name}", type=kind)
 
 
 @bp.post("/agent_says")

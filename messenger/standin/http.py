@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, Response, after_this_request, current_app, j
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
-from messenger.standin import people
+from messenger.standin import media, people
 from messenger.standin.control import CONTROL_PREFIX
 from messenger.standin.control import bp as control_bp
 from messenger.standin.errors import GraphError, bad_param, unknown_object
@@ -43,6 +43,7 @@ def create_standin_app(standin: Standin, *, control: bool = True) -> Flask:
     app.extensions["standin"] = standin
     app.url_map.converters["version"] = VersionConverter
     app.register_blueprint(graph)
+    app.register_blueprint(media.cdn)
     if control:
         app.register_blueprint(control_bp)
     app.register_error_handler(GraphError, _graph_error)
@@ -85,6 +86,13 @@ def send(node: str) -> Response:
         return response
 
     return jsonify(standin.send(_body()))
+
+
+@graph.post("/<node>/message_attachments")
+def upload_attachment(node: str) -> Response:
+    """Attachment Upload API: multipart `message` (JSON) and `filedata`."""
+    _page_node(node)
+    return media.upload_route()
 
 
 # Conversation Routing (doc §5.3) ----------------------------------------------------------

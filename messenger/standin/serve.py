@@ -63,4 +63,5 @@ def serve_standin(standin: Standin, host: str = "127.0.0.1", port: int = 0, *,
                               daemon=True)
     thread.start()
     wrapped = StandinServer(server, thread)
-    return wrapped, f"http://{host}:{wrapped.port}"
+    standin.base_url = f"http://{host}:{wrapped.port}"
+    return wrapped, standin.base_url

@@ -15,12 +15,14 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from functools import partial
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from messenger.standin import people
 from messenger.standin.delivery import WebhookPoster
 from messenger.standin.errors import bad_appsecret_proof, bad_token, page_refusal, rate_limited
 from messenger.standin.events import envelope
 from messenger.standin.faults import FaultQueue, RateLimiter
+from messenger.standin.media import CDN_PREFIX, Media
 from messenger.standin.page import Page, Thread, Webhook
 
 PAGE_INBOX_APP_ID = "263902037430900"
@@ -61,6 +63,8 @@ class Standin:
         self._in_flight = 0  # Send API calls received and not yet answered
         self._poster = WebhookPoster(app_secret=app_secret, timeout=5.0)  # Meta's ack deadline
         self.page = Page(page_id=page_id, app_id=app_id, inbox_app_id=inbox_app_id)
+        self.media = Media()  # the CDN of customers' files, and uploads (`media`)
+        self.base_url: str | None = None  # set by `serve_standin`: where its CDN is reached
         self._fresh_records()
 
     def _fresh_records(self) -> None:
@@ -226,6 +230,7 @@ class Standin:
             if fault is not None:
                 time.sleep(fault.delay)
                 raise fault.error
+            self.media.check_attachment_id(body)
             with self._lock:
                 response, echo = self.page.send(body, self.clock())
                 if echo is not None and self.echoes:  # Meta's receipt, on our channel
@@ -267,6 +272,13 @@ class Standin:
         return self._act(partial(people.customer_says, psid=psid, text=text,
                                  quick_reply=quick_reply, postback=postback,
                                  postback_title=postback_title, attachments=attachments))[0]
+
+    def customer_sends_file(self, psid: str, data: bytes, *, name: str, kind: str = "file",
+                            content_type: str = "application/octet-stream") -> dict[str, Any]:
+        """The customer sends a file: it goes on the CDN, its URL in the message."""
+        token = self.media.host(data, content_type)
+        url = f"{self.base_url}{CDN_PREFIX}/{token}/{quote(name)}?oh=signed&oe=expiry"
+        return self.customer_says(psid, attachments=[{"type": kind, "payload": {"url": url}}])
 
     def agent_says(self, psid: str, text: str) -> dict[str, Any]:
         """An agent replies from the Page Inbox; returns the echo event."""

@@ -43,7 +43,8 @@ class Service:
         self._logs.append(log)
         process = subprocess.Popen(
             [RQ, "worker", "--worker-class", "bot.worker.DeskWorker", "--url",
-             str(self.settings.redis_url), "--with-scheduler", "mail", "events"],
+             str(self.settings.redis_url), "--with-scheduler", "mail", "attachments",
+             "events"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         self.workers.append(process)

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from redis import Redis
 
 from bot.jobs import MAX_SLICE_SECONDS, Drainer, drain
-from core.jobs import EVENTS_QUEUE, MAIL_QUEUE, RQDispatcher
+from core.jobs import ATTACHMENTS_QUEUE, EVENTS_QUEUE, MAIL_QUEUE, RQDispatcher
 from handoff.jobs import agent_wait_over
 from tickets.jobs import send_mail
 
@@ -70,4 +70,13 @@ def test_rq_counts_mail_and_other_jobs_as_waiting_but_not_other_drains(redis: Re
     dispatcher.queue(EVENTS_QUEUE).empty()
 
     dispatcher.enqueue(send_mail, 1, queue=MAIL_QUEUE)
+    assert dispatcher.others_waiting(drain)
+
+
+def test_a_customers_file_waiting_to_be_fetched_ends_a_drains_slice(redis: Redis) -> None:
+    from attachments.jobs import fetch_attachment
+
+    dispatcher = RQDispatcher(redis)
+    assert not dispatcher.others_waiting(drain)
+    dispatcher.enqueue(fetch_attachment, 1, queue=ATTACHMENTS_QUEUE)
     assert dispatcher.others_waiting(drain)

@@ -108,9 +108,16 @@ def test_tickets_and_emails_by_status_come_from_the_database(app: Flask,
             sender="support@example.com")[0] for i in range(3)]
         service.resolve(session, opened[0], mailbox="tech@example.com",
                         sender="support@example.com")
+        opened[0].rating_status, opened[0].rating = "asked", 4  # asked, then rated 4
+        opened[1].rating_status = "outside_window"
+        session.add_all(opened[:2])
     found = scrape(client)
     assert value(found, "support_desk_tickets", status="open") == 2
     assert value(found, "support_desk_tickets", status="resolved") == 1
+    assert value(found, "support_desk_satisfaction_ratings", kind="ticket", page=p.PAGE_ID,
+                 status="asked", score="4") == 1
+    assert value(found, "support_desk_satisfaction_ratings", kind="ticket", page=p.PAGE_ID,
+                 status="outside_window", score="") == 1
     assert value(found, "support_desk_emails", status="pending") >= 3  # type: ignore[operator]
 
 

@@ -17,6 +17,7 @@ from redis import Redis
 from rq import Queue
 from sqlmodel import select
 
+from attachments.queries import of_ticket
 from bot import decisions
 from bot.models import Customer
 from bot.processing import handle_event
@@ -197,15 +198,28 @@ def test_empty_and_too_long_answers_are_asked_again(desk: Desk) -> None:
     assert desk.tickets()[0].type_id == "technical"
 
 
-def test_an_attachment_is_not_a_title(desk: Desk) -> None:
+def test_an_attachment_is_taken_at_any_step_and_goes_with_the_ticket(desk: Desk) -> None:
     desk.fake.add_user("13")
     desk.says("13", "ticket")
-    desk.fake.customer_says("13", attachments=[{"type": "image", "payload": {"url": "https://x/y.png"}}])
-    _, events = parse_payload(desk.fake.webhooks[-1])
-    body = json.loads(events[0].body)
-    before = len(desk.fake.sent("13"))
-    desk.handle(Queued(f"{p.PAGE_ID}:13", events[0].key, body["channel"], body["kind"], body["event"]))
-    assert "in words" in text(desk.fake.sent("13")[before])
+    for step in ("title", "type", "description"):
+        desk.fake.customer_says("13", attachments=[
+            {"type": "image", "payload": {"url": f"https://scontent.xx.fbcdn.net/{step}.png"}}])
+        _, events = parse_payload(desk.fake.webhooks[-1])
+        body = json.loads(events[0].body)
+        before = len(desk.fake.sent("13"))
+        desk.handle(Queued(f"{p.PAGE_ID}:13", events[0].key, body["channel"], body["kind"], body["event"]))
+        acknowledged, asked = desk.fake.sent("13")[before:]
+        assert "1 file(s) will go with your ticket" in text(acknowledged)
+        assert {"title": "short title", "type": "type of question",
+                "description": "describe"}[step] in text(asked)
+        answer = {"title": ("Broken", None), "type": ("Billing", "ticket:type:billing"),
+                  "description": ("It broke.", None)}[step]
+        desk.says("13", answer[0], quick_reply=answer[1])
+    [ticket] = desk.tickets()
+    with session_scope(desk.rt.engine) as session:
+        files = of_ticket(session, ticket.id)  # type: ignore[arg-type]
+    assert [f.name for f in files] == ["title.png", "type.png", "description.png"]
+    assert {f.status for f in files} == {"pending"}  # fetched by a job of its own, later
 
 
 def test_another_menu_choice_leaves_the_wizard(desk: Desk) -> None:

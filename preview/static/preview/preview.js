@@ -61,6 +61,21 @@
     }
   }
 
+  async function sendFile(file) {
+    // The stand-in's CDN keeps the bytes; the customer's message carries its URL, as Messenger's does.
+    const form = new FormData();
+    form.append("file", file);
+    try {
+      const response = await fetch(`${config.control}/files`, { method: "POST", body: form });
+      const data = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(data.error || `files answered ${response.status}`);
+      await customerSays({ attachments: [{ type: data.type, payload: { url: data.url } }] }, `📎 ${file.name}`);
+    } catch (error) {
+      addEntry(state.psid, { who: "notice", text: `File not sent: ${error.message}` });
+      render();
+    }
+  }
+
   const sayText = (text) => customerSays({ text }, text);
   const quickReply = (payload, title) => customerSays({ text: title, quick_reply: payload }, title);
   const postback = (payload, title) => customerSays({ postback: payload, postback_title: title }, title);
@@ -243,6 +258,11 @@
       const text = $("message").value.trim();
       $("message").value = "";
       if (text) sayText(text);
+    });
+    $("attach").addEventListener("change", (event) => {
+      const [file] = event.target.files;
+      event.target.value = "";
+      if (file) sendFile(file);
     });
     $("menu-button").addEventListener("click", () => { $("menu-drawer").hidden = !$("menu-drawer").hidden; });
     $("new-conversation").addEventListener("click", () => newConversation(state.locale));
