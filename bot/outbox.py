@@ -133,6 +133,10 @@ def _execute(rt: Runtime, customer: Customer, call: Call) -> str | None:
         if error is exc:
             raise
         raise error from exc
+    except BaseException:
+        if trial:
+            health.end_trial(customer.page_id)
+        raise
     health.after_success(customer.page_id, trial=trial)
     return result
 

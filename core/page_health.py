@@ -95,9 +95,19 @@ class PageHealth:
         now = self.clock()
         if now < state.retry_at:
             raise PagePaused(page_id, state, state.retry_at - now)
-        if self.redis.set(_TRIAL + page_id, b"1", nx=True, px=TRIAL_LEASE_MS):
+        if not self.redis.set(_TRIAL + page_id, b"1", nx=True, px=TRIAL_LEASE_MS):
+            raise PagePaused(page_id, state, 5.0)  # another call is trying right now
+        fresh = self.states().get(page_id)  # this process's copy may be a second old
+        if fresh is None or now >= fresh.retry_at:
             return True
-        raise PagePaused(page_id, state, 5.0)  # another call is trying right now
+        self.end_trial(page_id)  # a trial just failed elsewhere and paused the Page again
+        with self._lock:
+            self._paused[page_id] = fresh
+        raise PagePaused(page_id, fresh, fresh.retry_at - now)
+
+    def end_trial(self, page_id: str) -> None:
+        """Let another call try (this one ended without an answer from Facebook)."""
+        self.redis.delete(_TRIAL + page_id)
 
     def after_success(self, page_id: str, *, trial: bool) -> None:
         if trial:
@@ -110,10 +120,12 @@ class PageHealth:
             if trial and not error.retryable:  # refused for its own reasons: the Page works
                 self.clear(page_id, reason=f"a call was answered ({error.code})")
             elif trial:
-                self.redis.delete(_TRIAL + page_id)
+                self.end_trial(page_id)
             return error
         retry_after = error.retry_after if isinstance(error, RateLimited) else None
         paused = self.pause(page_id, state, _detail(error), retry_after=retry_after)
+        if trial:  # pause() may have kept an existing pause, and with it the trial key
+            self.end_trial(page_id)
         return PagePaused(page_id, paused, paused.retry_at - self.clock())
 
     # State changes ------------------------------------------------------------------------

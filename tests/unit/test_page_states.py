@@ -126,3 +126,21 @@ def test_policy_block_and_unblock_and_warning(redis: Redis) -> None:
         fresh(redis, clock).before_call(PAGE)
     health.policy_notice(PAGE, "unblock", "")
     assert fresh(redis, clock).before_call(PAGE) is False
+
+
+def test_two_trials_racing_on_a_stale_view_never_leave_the_page_stuck(redis: Redis) -> None:
+    """A process whose copy is a second old must not take a second trial, and a trial
+    that fails into an existing pause must free the next one."""
+    clock = Clock()
+    first, stale = fresh(redis, clock), fresh(redis, clock)
+    first.after_failure(PAGE, graph_error(80006), trial=False)
+    with pytest.raises(PagePaused):
+        stale.before_call(PAGE)  # stale now caches the pause
+    clock.now += 6
+    assert first.before_call(PAGE) is True
+    first.after_failure(PAGE, graph_error(80006), trial=True)  # paused again, for 10 s
+    with pytest.raises(PagePaused) as paused:
+        stale.before_call(PAGE)  # its copy says "due": Redis says 10 s more
+    assert paused.value.retry_after == pytest.approx(10, abs=0.5)
+    clock.now += 10.5
+    assert fresh(redis, clock).before_call(PAGE) is True  # not held by a leftover trial key
