@@ -13,6 +13,7 @@ import fakeredis
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from redis.exceptions import ConnectionError as RedisConnectionError
 from werkzeug.security import check_password_hash
 
 from core.runtime import Runtime
@@ -240,3 +241,18 @@ def test_the_budgets_work_on_the_in_process_redis_too() -> None:
     limits.succeeded(EMAIL, "2001:db8::1:2")
     assert limits.spend(EMAIL, "2001:db8::1:2") is None
     assert client_key("2001:db8::1:2") == "2001:db8::/64" and client_key("::ffff:192.0.2.1") == "192.0.2.1"
+
+
+def test_without_redis_sign_in_answers_503_and_checks_no_password(
+        app: Flask, rt: Runtime, counting: Callable[[float], CountingCheck],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    add_agent(rt)
+    check = counting(0)
+
+    def unreachable(*_args: object) -> None:
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(SignInLimits, "spend", unreachable)
+    answer = sign_in_agent(client_at(app, AGENT_HOME))
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "1" and check.calls == 0
+    assert "Sign-in is busy right now" in answer.get_data(as_text=True)
