@@ -128,6 +128,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Too many sign-in attempts. Try again in {seconds} seconds.",
         "es": "Demasiados intentos de acceso. Vuelve a probar en {seconds} segundos.",
     },
+    "too_many_attempts_minutes": {
+        "en": "Too many sign-in attempts. Try again in {minutes} minutes.",
+        "es": "Demasiados intentos de acceso. Vuelve a probar en {minutes} minutos.",
+    },
     "sign_in_busy": {
         "en": "Sign-in is busy right now. Try again in a moment.",
         "es": "El acceso está ocupado ahora mismo. Vuelve a probar en un momento.",

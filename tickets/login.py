@@ -114,7 +114,12 @@ def agent_sign_in() -> Page:
 
 
 def _refused(form: AgentLoginForm, problem: str, status: int, retry_after: int) -> Response:
-    page, _ = render("tickets/login.html", None, status, form=form, problem=problem, seconds=retry_after)
+    """The login page with `problem`, saying how long to wait (in minutes from two on)."""
+    minutes = -(-retry_after // 60)
+    if problem == "too_many_attempts" and retry_after >= 120:
+        problem = "too_many_attempts_minutes"
+    page, _ = render("tickets/login.html", None, status, form=form, problem=problem, seconds=retry_after,
+                     minutes=minutes)
     return Response(page, status, headers={"Retry-After": str(retry_after)}, mimetype="text/html")
 
 
