@@ -4,7 +4,9 @@ One scrypt check takes ~100 ms of CPU and 32 MiB; without a bound, parallel
 sign-in attempts (even within their budgets, from many addresses) would pile
 up threads and memory on the web tier. At most `running` checks run; up to
 `waiting` more wait their turn (at most `wait_seconds`); anything beyond is
-refused at once, and the view answers 503 with Retry-After.
+refused at once, and the view answers 503 with Retry-After. The defaults hold
+at most 4 of a web process's 8 threads (Procfile), so a sign-in flood leaves
+the others to webhook acknowledgements.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ class GateFull(Exception):
 
 
 class PasswordGate:
-    def __init__(self, running: int = 2, waiting: int = 8, wait_seconds: float = 2.0) -> None:
+    def __init__(self, running: int = 2, waiting: int = 2, wait_seconds: float = 1.0) -> None:
         if running < 1 or waiting < 0:
             raise ValueError("running must be at least 1 and waiting at least 0")
         self.running, self.waiting, self.wait_seconds = running, waiting, wait_seconds

@@ -124,6 +124,7 @@ def test_a_botnet_slows_the_account_down_but_the_agent_gets_in_from_their_usual_
 def test_twenty_parallel_guesses_check_at_most_the_budget(app: Flask, rt: Runtime,
                                                           counting: Callable[[float], CountingCheck]) -> None:
     add_agent(rt)
+    app.extensions["password_gate"] = PasswordGate(running=2, waiting=20, wait_seconds=10)  # budget only
     check = counting(0.05)
     posts = [ready_post(app, ATTACKER, EMAIL, f"guess {i}") for i in range(20)]
     statuses = sorted(answer[0] for answer in in_parallel(posts))  # type: ignore[index]
@@ -134,8 +135,8 @@ def test_twenty_parallel_guesses_check_at_most_the_budget(app: Flask, rt: Runtim
 def test_password_checks_are_bounded_per_process_and_the_rest_refused_quickly(
         app: Flask, rt: Runtime, counting: Callable[[float], CountingCheck]) -> None:
     add_agent(rt)
-    # The default gate (2 running, 8 waiting), with a wait long enough for a loaded test machine.
-    app.extensions["password_gate"] = PasswordGate(running=2, waiting=8, wait_seconds=10)
+    # The default gate (2 running, 2 waiting), with a wait long enough for a loaded test machine.
+    app.extensions["password_gate"] = PasswordGate(running=2, waiting=2, wait_seconds=10)
     check = counting(0.3)
     posts = [ready_post(app, f"192.0.2.{i}", f"nobody{i}@example.com", "guess") for i in range(20)]
     answers: list[tuple[int, float, str]] = in_parallel(posts)  # type: ignore[assignment]
