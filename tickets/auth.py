@@ -69,13 +69,13 @@ def _still_signed_in(viewer: Viewer) -> bool:
     if viewer.is_staff:
         agent = db().get(Agent, viewer.id)
         return agent is not None and agent.active and hmac.compare_digest(
-            session_epoch(agent), viewer.epoch)
+            session_epoch(agent).encode(), str(viewer.epoch).encode())
     try:
         current = runtime().redis.get(_customer_epoch_key(viewer.id))
     except RedisError as error:  # fail closed: the customer is shown the sign-in page
         log.warning("customer session not checked, Redis unavailable: %s", type(error).__name__)
         return False
-    return current is not None and hmac.compare_digest(current, viewer.epoch.encode())
+    return current is not None and hmac.compare_digest(current, str(viewer.epoch).encode())
 
 
 def sign_in(viewer: Viewer) -> None:
@@ -92,8 +92,13 @@ def sign_out(viewer: Viewer | None) -> None:
     if viewer is not None and viewer.is_staff:
         end_sessions(db(), viewer.id)
     elif viewer is not None:
-        runtime().redis.set(_customer_epoch_key(viewer.id), secrets.token_urlsafe(16),
-                            ex=CUSTOMER_EPOCH_SECONDS)
+        try:
+            runtime().redis.set(_customer_epoch_key(viewer.id), secrets.token_urlsafe(16),
+                                ex=CUSTOMER_EPOCH_SECONDS)
+        except RedisError as error:  # this browser is still signed out; copies are refused
+            # while Redis is down (fail closed) but would work again when it is back
+            log.warning("customer %s signed out here only, Redis unavailable: %s",
+                        viewer.id, type(error).__name__)
     session.clear()
 
 

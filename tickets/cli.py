@@ -115,7 +115,10 @@ def create_agent(email: str, name: str, admin: bool, password: str) -> None:
 def list_agents() -> None:
     """Every staff account: email, role, active or not, name."""
     with session_scope(_runtime().engine) as session:
-        for agent in session.exec(select(Agent).order_by(Agent.email)).all():
+        accounts = session.exec(select(Agent).order_by(Agent.email)).all()
+        if not accounts:
+            click.echo("no staff accounts; create one with `users create-agent`")
+        for agent in accounts:
             state = "active" if agent.active else "deactivated"
             click.echo(f"{agent.email}\t{agent.role}\t{state}\t{agent.name}")
 
