@@ -1,7 +1,7 @@
 """Agent sign-in under attack, against the real Redis the budgets live in:
 guessing backs off without locking the agent out, parallel guesses cannot
-overdraw a budget, password checks are bounded per process, and signing out,
-deactivating or a new password makes copied session cookies useless."""
+overdraw a budget, password checks are bounded per process. (Sessions ending
+everywhere: tests/security/test_signout_everywhere.py.)"""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from werkzeug.security import check_password_hash
 
 from core.runtime import Runtime
-from tests.unit.test_tickets_web import add_agent, add_customer, csrf, sign_in_agent, sign_in_customer
+from tests.unit.test_tickets_web import add_agent, csrf, sign_in_agent
 from tickets import auth
-from tickets.password_gate import PasswordGate
+from tickets.password_gate import GateFull, PasswordGate
 from tickets.signin_limits import SignInLimits, SignInPolicy, client_key
 
-EMAIL, RIGHT, NEW = "eva@example.com", "correct horse battery", "a brand new passphrase"
+EMAIL = "eva@example.com"
 AGENT_HOME, ATTACKER = "198.51.100.20", "203.0.113.66"
 
 
@@ -157,82 +157,6 @@ def test_unknown_emails_cost_one_check_and_spend_the_budgets(
     assert unknown == [401] * 5 + [429] and check.calls == 5
 
 
-def copied_cookie(app: Flask, client: FlaskClient) -> FlaskClient:
-    """Another browser holding a copy of this client's session cookie."""
-    cookie = client.get_cookie("sd_session")
-    assert cookie is not None
-    other = app.test_client()
-    other.set_cookie("sd_session", cookie.value)
-    assert other.get("/tickets").status_code == 200
-    return other
-
-
-def signed_out(client: FlaskClient) -> bool:
-    page = client.get("/tickets")
-    return page.status_code == 302 and page.headers["Location"] == "/login"
-
-
-def log_out(client: FlaskClient) -> None:
-    page = client.get("/tickets").get_data(as_text=True)
-    assert client.post("/logout", data={"csrf_token": csrf(page)}).headers["Location"] == "/login"
-
-
-def test_a_copied_agent_cookie_is_refused_after_logout(app: Flask, rt: Runtime) -> None:
-    add_agent(rt)
-    client = app.test_client()
-    sign_in_agent(client)
-    copy = copied_cookie(app, client)
-    log_out(client)
-    assert signed_out(copy)
-    assert sign_in_agent(client).status_code == 302  # signing in again works
-    assert signed_out(copy)  # the old copy stays out
-
-
-def test_a_copied_agent_cookie_is_refused_after_deactivate(app: Flask, rt: Runtime) -> None:
-    add_agent(rt)
-    client = app.test_client()
-    sign_in_agent(client)
-    copy = copied_cookie(app, client)
-    result = app.test_cli_runner().invoke(args=["users", "deactivate", EMAIL])
-    assert result.exit_code == 0, result.output
-    assert signed_out(copy)
-    assert signed_out(client)
-    assert sign_in_agent(client).status_code == 401
-    listed = app.test_cli_runner().invoke(args=["users", "list"]).output
-    assert f"{EMAIL}\tagent\tdeactivated\tEva" in listed
-
-
-def test_a_copied_agent_cookie_is_refused_after_set_password(app: Flask, rt: Runtime) -> None:
-    add_agent(rt)
-    client = app.test_client()
-    sign_in_agent(client)
-    copy = copied_cookie(app, client)
-    result = app.test_cli_runner().invoke(args=["users", "set-password", EMAIL, "--password", NEW])
-    assert result.exit_code == 0, result.output
-    assert signed_out(copy)
-    assert sign_in_agent(client, password=RIGHT).status_code == 401
-    assert sign_in_agent(client, password=NEW).status_code == 302
-
-
-def test_users_commands_refuse_unknown_accounts_and_short_passwords(app: Flask, rt: Runtime) -> None:
-    add_agent(rt)
-    runner = app.test_cli_runner()
-    unknown = runner.invoke(args=["users", "deactivate", "nobody@example.com"])
-    assert unknown.exit_code == 1 and "no account for nobody@example.com" in unknown.output
-    short = runner.invoke(args=["users", "set-password", EMAIL, "--password", "short"])
-    assert short.exit_code == 2 and "at least 10 characters" in short.output
-    assert sign_in_agent(app.test_client()).status_code == 302  # nothing changed
-
-
-def test_a_copied_customer_cookie_is_refused_after_logout(app: Flask, rt: Runtime) -> None:
-    ana = add_customer(rt, "120")
-    client = app.test_client()
-    sign_in_customer(client, rt, ana)
-    copy = copied_cookie(app, client)
-    log_out(client)
-    assert signed_out(copy)
-
-
 def test_the_budgets_work_on_the_in_process_redis_too() -> None:
     limits = SignInLimits(fakeredis.FakeRedis(server=fakeredis.FakeServer()))
     spent = [limits.spend(EMAIL, "2001:db8::1:2") for _ in range(6)]
@@ -267,3 +191,30 @@ def test_a_long_backoff_is_told_in_minutes(app: Flask, rt: Runtime) -> None:
     refused = sign_in_agent(attacker, password="guess")
     assert refused.status_code == 429 and 3590 <= int(refused.headers["Retry-After"]) <= 3600
     assert "Try again in 60 minutes." in refused.get_data(as_text=True)
+
+
+def test_the_gate_refuses_beyond_its_queue_at_once_and_frees_its_slots() -> None:
+    gate, holding, release = PasswordGate(running=1, waiting=1, wait_seconds=0.2), threading.Event(), \
+        threading.Event()
+
+    def hold() -> None:
+        with gate.slot():
+            holding.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holding.wait(5)
+    began = time.monotonic()
+    with pytest.raises(GateFull):  # the one waiting place: waits its 0.2 s, then gives up
+        gate.run(lambda: None)
+    assert 0.15 < time.monotonic() - began < 1
+    release.set()
+    holder.join(5)
+    assert gate.run(lambda: "checked") == "checked"  # every slot came back
+    full = PasswordGate(running=1, waiting=0, wait_seconds=5)
+    with full.slot():
+        began = time.monotonic()
+        with pytest.raises(GateFull):  # no waiting place: refused without waiting
+            full.run(lambda: None)
+        assert time.monotonic() - began < 0.1
