@@ -57,6 +57,7 @@ class Settings:
     echo_wait_ms: int = 30_000
     send_rate_per_page: int = 250
     page_pause_ms: int | None = None  # first Page-wide pause, every state (core.page_health)
+    trusted_proxies: int | None = None  # reverse proxies in front: X-Forwarded-For hops to trust
     testing: bool = False
 
     def __repr__(self) -> str:  # never print secrets
@@ -101,6 +102,7 @@ _ENV: dict[str, str] = {
     "METRICS_TOKEN": "metrics_token",
     "SENTRY_DSN": "sentry_dsn",
     "LOG_FORMAT": "log_format",
+    "TRUSTED_PROXIES": "trusted_proxies",
 }
 
 _URL_SCHEMES: dict[str, tuple[str, ...]] = {

@@ -94,7 +94,7 @@ def agent_sign_in() -> Page:
     form = AgentLoginForm()
     if not form.validate_on_submit():
         return render("tickets/login.html", None, 400, form=form)
-    email, address = (form.email.data or "").strip().lower(), request.remote_addr or ""
+    email, address = (form.email.data or "").strip().lower(), client_address()
     limits = signin_limits()
     try:
         refusal = limits.spend(email, address)
@@ -121,6 +121,19 @@ def _refused(form: AgentLoginForm, problem: str, status: int, retry_after: int) 
     page, _ = render("tickets/login.html", None, status, form=form, problem=problem, seconds=retry_after,
                      minutes=minutes)
     return Response(page, status, headers={"Retry-After": str(retry_after)}, mimetype="text/html")
+
+
+def client_address() -> str:
+    """The client's address: behind `TRUSTED_PROXIES` reverse proxies, the one the
+    outermost trusted proxy saw (X-Forwarded-For, counted from the right; the
+    left-hand entries are the client's own words); else the connection's."""
+    hops = runtime().settings.trusted_proxies
+    if hops:
+        forwarded = [part.strip() for value in request.headers.getlist("X-Forwarded-For")
+                     for part in value.split(",")]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.remote_addr or ""
 
 
 def signin_limits() -> SignInLimits:

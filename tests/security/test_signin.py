@@ -218,3 +218,22 @@ def test_the_gate_refuses_beyond_its_queue_at_once_and_frees_its_slots() -> None
         with pytest.raises(GateFull):  # no waiting place: refused without waiting
             full.run(lambda: None)
         assert time.monotonic() - began < 0.1
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(tmp_path, redis_url: str,  # type: ignore[no-untyped-def]
+                                                                    redis) -> None:
+    from app import create_app
+    from core import runtime
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings(tmp_path, redis_url=redis_url, trusted_proxies=1))
+    try:
+        add_agent(app.extensions["runtime"])
+        proxy = client_at(app, "10.0.0.2")  # every request arrives from the proxy
+        proxy.environ_base["HTTP_X_FORWARDED_FOR"] = f"{AGENT_HOME}, {ATTACKER}"  # the first is made up
+        assert [sign_in_agent(proxy, password="guess").status_code for _ in range(6)] == [401] * 5 + [429]
+        proxy.environ_base["HTTP_X_FORWARDED_FOR"] = AGENT_HOME
+        assert sign_in_agent(proxy).status_code == 302  # the agent is another client, not the proxy
+    finally:
+        runtime.install(None)
+        app.extensions["runtime"].engine.dispose()
