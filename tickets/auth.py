@@ -25,6 +25,7 @@ from bot.models import Customer
 from tickets.agents import end_sessions, session_epoch
 from tickets.i18n import locale_of
 from tickets.models import Agent
+from tickets.password_gate import PasswordGate, off_the_loop
 from tickets.service import customer_name
 from tickets.webapp import db, runtime
 
@@ -128,10 +129,14 @@ def _customer_epoch_key(customer_id: int) -> str:
     return f"sd:signin:customer-epoch:{customer_id}"
 
 
-def check_agent(email: str, password: str) -> Agent | None:
-    agent = db().exec(select(Agent).where(Agent.email == email.strip().lower())).first()
-    # Unknown emails cost the same hashing time as wrong passwords.
-    valid = check_password_hash(agent.password_hash if agent else _dummy_hash(), password)
+def check_agent(email: str, password: str, *, gate: PasswordGate) -> Agent | None:
+    """The active agent with this email and password, else None. Within one of the
+    gate's slots (GateFull when it is full, before the database is asked anything)."""
+    with gate.slot():
+        agent = db().exec(select(Agent).where(Agent.email == email.strip().lower())).first()
+        # Unknown emails cost the same hashing time as wrong passwords.
+        valid = off_the_loop(check_password_hash, agent.password_hash if agent else _dummy_hash(),
+                             password)
     return agent if agent is not None and agent.active and valid else None
 
 

@@ -100,7 +100,7 @@ def agent_sign_in() -> Page:
         refusal = limits.spend(email, address)
         if refusal is not None:
             return _refused(form, "too_many_attempts", 429, refusal.retry_after)
-        agent = password_gate().run(lambda: check_agent(email, form.password.data or ""))
+        agent = check_agent(email, form.password.data or "", gate=password_gate())
         if agent is None:
             return render("tickets/login.html", None, 401, form=form, problem="bad_password")
         limits.succeeded(email, address)

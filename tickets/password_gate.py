@@ -1,16 +1,22 @@
-"""A bound on password checks running at once in this process.
+"""A bound on password checks running at once in this process, run where they
+do not stop the others.
 
 One scrypt check takes ~100 ms of CPU and 32 MiB; without a bound, parallel
 sign-in attempts (even within their budgets, from many addresses) would pile
-up threads and memory on the web tier. At most `running` checks run; up to
-`waiting` more wait their turn (at most `wait_seconds`); anything beyond is
-refused at once, and the view answers 503 with Retry-After. The defaults hold
-at most 4 of a web process's 8 threads (Procfile), so a sign-in flood leaves
-the others to webhook acknowledgements.
+up on the web tier. At most `running` checks run; up to `waiting` more wait
+their turn (at most `wait_seconds`); anything beyond is refused at once, and
+the view answers 503 with Retry-After.
+
+Under gevent (the Procfile's web worker) every request shares one OS thread, so
+a check run in place would stop every other connection, webhook
+acknowledgements included, for its ~100 ms. There the check runs in gevent's
+pool of OS threads (`hashlib.scrypt` releases the GIL) while the greenlet waits
+cooperatively; without gevent it runs in the request's own thread.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,6 +52,19 @@ class PasswordGate:
         finally:
             self._admitted.release()
 
-    def run(self, check: Callable[[], T]) -> T:
+    def run(self, check: Callable[..., T], *args: object) -> T:
+        """`check(*args)` in a slot, off gevent's loop when there is one. `check` must
+        not use the request's connections (a database session, Redis): they belong
+        to the loop; use `slot()` and `off_the_loop` around a lookup and a check."""
         with self.slot():
-            return check()
+            return off_the_loop(check, *args)
+
+
+def off_the_loop(check: Callable[..., T], *args: object) -> T:
+    """`check(*args)` in gevent's OS thread pool when gevent runs the process, else here."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("threading"):
+        import gevent
+
+        return gevent.get_hub().threadpool.apply(check, args)
+    return check(*args)

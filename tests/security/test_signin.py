@@ -237,3 +237,48 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(tmp_path, re
     finally:
         runtime.install(None)
         app.extensions["runtime"].engine.dispose()
+
+
+GEVENT_SCRIPT = """
+from gevent import monkey; monkey.patch_all()
+import json, time, gevent
+from werkzeug.security import check_password_hash, generate_password_hash
+from tickets.password_gate import PasswordGate
+
+def longest_pause(check):
+    # the longest the loop left a 2 ms ticker waiting while 4 checks ran
+    gaps, done = [0.0], []
+    def ticker():
+        last = time.perf_counter()
+        while not done:
+            gevent.sleep(0.002)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+    tick = gevent.spawn(ticker)
+    gevent.sleep(0.02)
+    gevent.joinall([gevent.spawn(check) for _ in range(4)], raise_error=True)
+    done.append(True)
+    tick.join()
+    return max(gaps)
+
+hashed, gate = generate_password_hash("right"), PasswordGate(running=2, waiting=2, wait_seconds=30)
+print(json.dumps({"gate": longest_pause(lambda: gate.run(check_password_hash, hashed, "wrong")),
+                  "in_place": longest_pause(lambda: check_password_hash(hashed, "wrong"))}))
+"""
+
+
+def test_under_gevent_password_checks_do_not_stop_the_other_connections() -> None:
+    """The Procfile's web worker is gevent: a check run in place would stall every
+    connection in the process (webhook acknowledgements too) for its ~100 ms."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-c", GEVENT_SCRIPT], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, check=True)
+    pauses = json.loads(done.stdout)
+    assert pauses["in_place"] > 0.09  # four real scrypt checks, one after another, loop stopped
+    assert pauses["gate"] < 0.06 and pauses["gate"] < pauses["in_place"] / 4
