@@ -101,7 +101,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(Settings(database_url=f"sqlite:///{tmp}/bench.db", instance_path=tmp,
                                   flows_path=str(ROOT / "config" / "flows.yaml"), secret_key="bench",
-                                  redis_url=args.redis_url))
+                                  redis_url=args.redis_url, testing=True))
         with session_scope(app.extensions["runtime"].engine) as session:
             session.add(Agent(email="eva@example.com", name="Eva",
                               password_hash=generate_password_hash("correct horse battery")))
