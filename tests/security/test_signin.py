@@ -281,4 +281,4 @@ def test_under_gevent_password_checks_do_not_stop_the_other_connections() -> Non
                           text=True, timeout=60, check=True)
     pauses = json.loads(done.stdout)
     assert pauses["in_place"] > 0.09  # four real scrypt checks, one after another, loop stopped
-    assert pauses["gate"] < 0.06 and pauses["gate"] < pauses["in_place"] / 4
+    assert pauses["gate"] < pauses["in_place"] / 4, pauses  # never stopped for as long as one check
