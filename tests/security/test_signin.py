@@ -135,7 +135,7 @@ def test_twenty_parallel_guesses_check_at_most_the_budget(app: Flask, rt: Runtim
 def test_password_checks_are_bounded_per_process_and_the_rest_refused_quickly(
         app: Flask, rt: Runtime, counting: Callable[[float], CountingCheck]) -> None:
     add_agent(rt)
-    # The default gate (2 running, 2 waiting), with a wait long enough for a loaded test machine.
+    # A gate of 2 running, 2 waiting, with a wait long enough for a loaded test machine.
     app.extensions["password_gate"] = PasswordGate(running=2, waiting=2, wait_seconds=10)
     check = counting(0.3)
     posts = [ready_post(app, f"192.0.2.{i}", f"nobody{i}@example.com", "guess") for i in range(20)]
