@@ -59,6 +59,7 @@ class Settings:
     # Hosts customers' files are fetched from (attachments.fetch.AllowList)
     attachment_hosts: str = "fbcdn.net,fbsbx.com,cdninstagram.com"
     page_pause_ms: int | None = None  # first Page-wide pause, every state (core.page_health)
+    trusted_proxies: int | None = None  # reverse proxies in front: X-Forwarded-For hops to trust
     testing: bool = False
 
     def __repr__(self) -> str:  # never print secrets
@@ -104,6 +105,7 @@ _ENV: dict[str, str] = {
     "SENTRY_DSN": "sentry_dsn",
     "LOG_FORMAT": "log_format",
     "ATTACHMENT_HOSTS": "attachment_hosts",
+    "TRUSTED_PROXIES": "trusted_proxies",
 }
 
 _URL_SCHEMES: dict[str, tuple[str, ...]] = {

@@ -21,6 +21,7 @@ from werkzeug.security import generate_password_hash
 
 from core.db import session_scope
 from core.runtime import Runtime
+from tickets import agents
 from tickets.errors import UnparsableEmail
 from tickets.ingest import ingest_email
 from tickets.jobs import enqueue_mails, stuck_mail_ids
@@ -108,3 +109,42 @@ def create_agent(email: str, name: str, admin: bool, password: str) -> None:
     except IntegrityError:
         raise click.ClickException(f"{email} already has an account") from None
     click.echo(f"{agent.role} {email} created")
+
+
+@users_cli.command("list")
+def list_agents() -> None:
+    """Every staff account: email, role, active or not, name."""
+    with session_scope(_runtime().engine) as session:
+        accounts = session.exec(select(Agent).order_by(Agent.email)).all()
+        if not accounts:
+            click.echo("no staff accounts; create one with `users create-agent`")
+        for agent in accounts:
+            state = "active" if agent.active else "deactivated"
+            click.echo(f"{agent.email}\t{agent.role}\t{state}\t{agent.name}")
+
+
+@users_cli.command("deactivate")
+@click.argument("email")
+def deactivate_agent(email: str) -> None:
+    """Stop an account signing in, and end its sessions everywhere."""
+    with session_scope(_runtime().engine) as session:
+        try:
+            agents.deactivate(session, email)
+        except agents.NoSuchAgent:
+            raise click.ClickException(f"no account for {email.strip().lower()}") from None
+    click.echo(f"{email.strip().lower()} deactivated; its sessions ended")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.password_option(help="Prompted for when not given (at least 10 characters).")
+def set_password(email: str, password: str) -> None:
+    """Give an account a new password, and end its sessions everywhere."""
+    if len(password) < MIN_PASSWORD:
+        raise click.BadParameter(f"use at least {MIN_PASSWORD} characters", param_hint="--password")
+    with session_scope(_runtime().engine) as session:
+        try:
+            agents.set_password(session, email, password)
+        except agents.NoSuchAgent:
+            raise click.ClickException(f"no account for {email.strip().lower()}") from None
+    click.echo(f"{email.strip().lower()}: new password set; its sessions ended")

@@ -142,8 +142,16 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "bad_password": {"en": "Wrong email or password.", "es": "Correo o contraseña incorrectos."},
     "too_many_attempts": {
-        "en": "Too many attempts. Try again in a few minutes.",
-        "es": "Demasiados intentos. Vuelve a probar en unos minutos.",
+        "en": "Too many sign-in attempts. Try again in {seconds} seconds.",
+        "es": "Demasiados intentos de acceso. Vuelve a probar en {seconds} segundos.",
+    },
+    "too_many_attempts_minutes": {
+        "en": "Too many sign-in attempts. Try again in {minutes} minutes.",
+        "es": "Demasiados intentos de acceso. Vuelve a probar en {minutes} minutos.",
+    },
+    "sign_in_busy": {
+        "en": "Sign-in is busy right now. Try again in a moment.",
+        "es": "El acceso está ocupado ahora mismo. Vuelve a probar en un momento.",
     },
     "not_found": {"en": "Not found.", "es": "No encontrado."},
     "forbidden": {"en": "You can't do that here.", "es": "No puedes hacer eso aquí."},

@@ -118,3 +118,6 @@ class Agent(SQLModel, table=True):
     role: str = Field(default="agent", max_length=16)  # agent | admin
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+    # Signed into every session cookie; bumped by logout, deactivation and a new password,
+    # so copies of older cookies stop working everywhere. NULL counts as 0.
+    session_epoch: int | None = None

@@ -216,11 +216,17 @@ def test_an_agent_signs_in_with_a_password_sees_all_tickets_and_replies(
     assert len(queued) == 1 and b'"ticket_reply"' in queued[0]
 
 
-def test_repeated_wrong_passwords_are_refused_for_a_while(client: FlaskClient, rt: Runtime) -> None:
+def test_repeated_wrong_passwords_back_off_this_address_with_retry_after(client: FlaskClient,
+                                                                         rt: Runtime) -> None:
     add_agent(rt)
-    for _ in range(10):
+    for _ in range(5):
         assert sign_in_agent(client, password="guess").status_code == 401
-    assert sign_in_agent(client).status_code == 429  # even the right one, for now
+    refused = sign_in_agent(client)  # even the right one, from here, for now
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert "Try again in" in refused.get_data(as_text=True)
+    elsewhere = client.application.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    assert sign_in_agent(elsewhere).status_code == 302  # the agent's own place is not locked
 
 
 def test_security_headers_cookie_flags_and_spanish(client: FlaskClient, rt: Runtime) -> None:
