@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bot import extensions
+from bot import extensions, retry_budget
 from bot.decisions import FOLLOW_UP, Call, Decision
 from bot.echoes import EchoAwaited, metadata_for
 from bot.ledger import Ledger, transcript_line
@@ -98,7 +98,7 @@ def _deliver_event(rt: Runtime, customer: Customer, event_key: str, calls: list[
                     ledger.attempt(call)  # a crash before the outcome leaves this mark
                 outcome = CallOutcome(call.kind, result=_execute(rt, customer, call))
         except GraphError as exc:
-            if exc.retryable:
+            if exc.retryable and not retry_budget.spent(rt.redis, call.key, exc):
                 if call.kind == "send":
                     ledger.owed(call)
                 raise
