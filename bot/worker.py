@@ -69,8 +69,12 @@ class DeskWorker(SimpleWorker):
 
 def _recover() -> None:
     from bot.jobs import recover  # here, not at the top: see the module docstring
+    from config.settings import ConfigError
 
-    recover()
+    try:
+        recover()
+    except ConfigError as exc:  # one line, not a traceback (SPEC "Configuration")
+        raise SystemExit(f"configuration error: {exc}") from None
 
 
 class ThreadScheduler(RQScheduler):

@@ -35,7 +35,7 @@ class GraphClient(Bot):
         access_token: str,
         app_secret: str | None = None,
         api_url: str = "https://graph.facebook.com",
-        api_version: str = "v26.0",
+        api_version: str = "v27.0",
         timeout: tuple[float, float] = (3.05, 10.0),
         pool_size: int = 32,
         max_attempts: int = 4,
@@ -47,7 +47,7 @@ class GraphClient(Bot):
         if not access_token:
             raise ValueError("access_token is required")
         if not _VERSION.fullmatch(api_version):
-            raise ValueError(f"api_version must look like 'v26.0', not {api_version!r}")
+            raise ValueError(f"api_version must look like 'v27.0', not {api_version!r}")
         # pymessenger prefixes the "v" itself; we then replace its URL with ours.
         super().__init__(access_token, app_secret=app_secret, api_version=api_version[1:])
         self.graph_url = f"{api_url.rstrip('/')}/{api_version}"

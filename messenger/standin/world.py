@@ -18,7 +18,13 @@ from typing import Any, TypeVar
 
 from messenger.standin import people
 from messenger.standin.delivery import WebhookPoster
-from messenger.standin.errors import bad_appsecret_proof, bad_token, page_refusal, rate_limited
+from messenger.standin.errors import (
+    bad_appsecret_proof,
+    bad_token,
+    injected,
+    page_refusal,
+    rate_limited,
+)
 from messenger.standin.events import envelope
 from messenger.standin.faults import FaultQueue, RateLimiter
 from messenger.standin.page import Page, Thread, Webhook
@@ -55,6 +61,8 @@ class Standin:
         # Page-wide refusals (`refuse_all`, `revoke_token`), as Facebook applies them
         self.token_revoked = False
         self.refusal: tuple[int, int | None] | None = None
+        self.blocked_by: set[str] = set()  # PSIDs who blocked the Page: sends get code 2
+        self.done_mode = "pass"  # what "Done" in the Page Inbox does (people.agent_done)
         self._proof = hmac.new(app_secret.encode(), access_token.encode(),
                                hashlib.sha256).hexdigest()
         self._lock = threading.Condition(threading.Lock())
@@ -223,6 +231,8 @@ class Standin:
                 refusal = self.refusal
             if refusal is not None:
                 raise page_refusal(*refusal)
+            if _recipient(body) in self.blocked_by:  # what Meta answers then (doc §6.1)
+                raise injected(status=500, code=2, subcode=None)
             if fault is not None:
                 time.sleep(fault.delay)
                 raise fault.error
@@ -272,9 +282,15 @@ class Standin:
         """An agent replies from the Page Inbox; returns the echo event."""
         return self._act(partial(people.agent_says, psid=psid, text=text))[-1]
 
-    def agent_done(self, psid: str) -> dict[str, Any]:
-        """The Inbox passes the thread back to our app; returns the pass event."""
-        return self._act(partial(people.agent_done, psid=psid))[0]
+    def agent_done(self, psid: str, how: str | None = None) -> dict[str, Any] | None:
+        """An agent marks the chat Done: by `done_mode` (or `how`), the Inbox passes the thread
+        back ("pass": returns the pass event), releases it silently, or does nothing."""
+        done = self._act(partial(people.agent_done, psid=psid, how=how or self.done_mode))
+        return done[0] if done else None
+
+    def customer_follows_link(self, psid: str, ref: str = "support") -> dict[str, Any]:
+        """The customer enters the existing thread from an m.me link; returns the referral."""
+        return self._act(partial(people.follows_link, psid=psid, ref=ref))[0]
 
     def inbox_requests(self, psid: str) -> dict[str, Any]:
         """The Inbox asks our app (the owner) for the thread; returns the request event."""
@@ -302,3 +318,7 @@ class Standin:
             return None
         return self._poster.submit(self.webhook_url, payload)
 
+
+def _recipient(body: Any) -> str | None:
+    recipient = body.get("recipient") if isinstance(body, dict) else None
+    return str(recipient.get("id")) if isinstance(recipient, dict) else None
