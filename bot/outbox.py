@@ -98,7 +98,7 @@ def _deliver_event(rt: Runtime, customer: Customer, event_key: str, calls: list[
                     ledger.attempt(call)  # a crash before the outcome leaves this mark
                 outcome = CallOutcome(call.kind, result=_execute(rt, customer, call))
         except GraphError as exc:
-            if exc.retryable and not retry_budget.spent(rt.redis, call.key, exc):
+            if exc.retryable and not retry_budget.spent(rt.redis, call.event_key, exc):
                 if call.kind == "send":
                     ledger.owed(call)
                 raise
