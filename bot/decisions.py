@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, col, select
 
-from bot import extensions
+from bot import extensions, sender_actions
 from bot.conversation import handle_turn
 from bot.models import Customer, HandledEvent, Message, Outbox, utcnow
 from bot.turn import Turn
@@ -103,6 +103,7 @@ def decide(rt: Runtime, items: list[Queued]) -> Decided:
         try:
             return _decide(rt, items)
         except _NeedsProfile:
+            sender_actions.typing_on(rt, items[0])  # the answer waits for the profile lookup
             _prepare_customer(rt, items[0])
         except _Cut as cut:
             items = items[:cut.index]

@@ -116,11 +116,15 @@ class GraphClient(Bot):
     def send_text_message(self, recipient_id: str, text: str) -> Json:
         return self.send_message(recipient_id, {"text": text})
 
-    def send_action(self, recipient_id: str, action: str) -> Json:
-        """typing_on, typing_off or mark_seen: its own request, without a message."""
+    def send_action(self, recipient_id: str, action: str, *, retry: bool = True) -> Json:
+        """typing_on, typing_off or mark_seen: its own request, without a message.
+        `retry=False`: one attempt, for an action that is only worth it right now."""
         if action not in SENDER_ACTIONS:
             raise ValueError(f"unknown sender action {action!r}")
-        return self.send_raw({"recipient": {"id": recipient_id}, "sender_action": action})
+        body = {"messaging_type": "RESPONSE", "recipient": {"id": recipient_id},
+                "sender_action": action}
+        check_send_body(body)
+        return self._http.request("POST", SEND_PATH, json=body, retry=retry)
 
     def send_image_url(self, recipient_id: str, image_url: str) -> Json:
         return self._send_url(recipient_id, "image", image_url)

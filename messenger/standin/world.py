@@ -126,6 +126,10 @@ class Standin:
         """Our accepted Send API bodies to this customer, oldest first."""
         return self._read(psid, lambda thread: list(thread.sent), [])
 
+    def sender_actions(self, psid: str) -> list[str]:
+        """Our accepted sender actions to `psid` (mark_seen, typing_on), in order."""
+        return self._read(psid, lambda thread: list(thread.actions), [])
+
     def control_calls(self, psid: str) -> list[dict[str, Any]]:
         """Our accepted handover calls for this customer: body plus `action`."""
         return self._read(psid, lambda thread: list(thread.control_calls), [])
@@ -226,8 +230,8 @@ class Standin:
             time.sleep(self.latency)
             if not admitted:
                 raise rate_limited()
-            with self._lock:
-                fault = self._faults.pop()
+            with self._lock:  # injected faults are for messages; sender actions pass
+                fault = None if _is_action(body) else self._faults.pop()
                 refusal = self.refusal
             if refusal is not None:
                 raise page_refusal(*refusal)
@@ -322,3 +326,7 @@ class Standin:
 def _recipient(body: Any) -> str | None:
     recipient = body.get("recipient") if isinstance(body, dict) else None
     return str(recipient.get("id")) if isinstance(recipient, dict) else None
+
+
+def _is_action(body: Any) -> bool:
+    return isinstance(body, dict) and "sender_action" in body

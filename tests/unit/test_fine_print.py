@@ -16,7 +16,7 @@ import responses
 from sqlmodel import Session, select
 
 from bot.models import Customer, Message, Outbox
-from bot.processing import handle_event
+from bot.processing import handle_event, run
 from core import runtime
 from core.mailbox import Queued
 from core.runtime import Runtime, build_runtime
@@ -243,8 +243,9 @@ def test_a_person_who_blocked_the_page_is_tried_a_few_times_then_recorded_failed
             event["message"]["mid"]))).all()
         assert rows and all(row.status == "failed" and "code=2" in (row.error or "")
                             for row in rows)
-    # 3 runs of 4 attempts for the first message, one run for each other: not 8 runs of each
-    assert len(refused) == 12 + 4 * (len(rows) - 1) < 32
+    # 3 runs of 4 attempts for the first message, one run for each other (and one mark_seen):
+    # not 8 runs of each
+    assert len(refused) == 1 + 12 + 4 * (len(rows) - 1) < 32
     world.fake.blocked_by.clear()  # unblocked: the next message is answered
     sent = len(world.fake.sent(PSID))
     world.says("billing")
@@ -267,3 +268,20 @@ def test_the_web_and_worker_refuse_to_serve_a_page_without_this_apps_id(
     runtime.install(None)
     with pytest.raises(ConfigError, match="MESSENGER_APP_ID"):
         runtime.current()
+
+
+def test_typing_while_the_first_answer_waits_and_one_mark_seen_per_run_of_events(
+        world: World) -> None:
+    world.says("hello")  # first contact: typing while the profile is looked up, then seen
+    assert world.fake.sender_actions(PSID) == ["typing_on", "mark_seen"]
+    events = [p.text(PSID, words) for words in ("billing", "thanks", "hours")]
+    for event in events:  # Facebook gets three messages; the bot reads them in one run
+        world.fake.customer_says(PSID, event["message"]["text"])
+    finished, failure = run(world.rt, [
+        Queued(f"{p.PAGE_ID}:{PSID}", "m", "messaging", "message", event) for event in events])
+    assert failure is None and finished == 3
+    assert world.fake.sender_actions(PSID) == ["typing_on", "mark_seen", "mark_seen"]
+    standby = p.text(PSID, "while an agent has the chat")
+    handle_event(world.rt, Queued(f"{p.PAGE_ID}:{PSID}", "m", "standby", "message", standby))
+    assert world.fake.sender_actions(PSID)[-1:] == ["mark_seen"] and len(
+        world.fake.sender_actions(PSID)) == 3  # not the owner: no sender action
