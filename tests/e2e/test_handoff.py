@@ -170,7 +170,7 @@ def test_the_inbox_takes_asks_and_a_send_it_refuses_is_never_retried(
     wait_until(lambda: ("GET", "/v27.0/me/thread_owner", 200) in fake.calls)
     refused = [call for call in fake.calls if call[2] >= 400]
     assert [(method, path.rsplit("/", 1)[-1]) for method, path, _ in refused] == [
-        ("POST", "messages")]
+        ("POST", "messages")] * 2  # its mark_seen (one attempt), then the send
     fake.customer_says("203", "are you there?")  # on standby now
 
     wait_until(lambda: heard(service, "202", "customer", "billing")
