@@ -58,7 +58,8 @@ def run(rt: Runtime, items: list[Queued]) -> tuple[int, Exception | None]:
     try:
         decided = decide(rt, items)
         note_late_echoes(rt, decided.customer, [d.item for d in decided.decisions])
-        sender_actions.mark_seen(rt, [d.item for d in decided.decisions if d.calls is not None])
+        sender_actions.mark_seen(rt, decided.customer,
+                                [d.item for d in decided.decisions if d.calls is not None])
         return deliver(rt, decided.customer, decided.decisions)
     except (GraphError, OperationalError) as exc:
         if isinstance(exc, GraphError) and not exc.retryable:

@@ -5,7 +5,7 @@ never while the Page is paused (core.page_health), inside the send rate like any
 Send API call; a failure is logged and the customer's answer goes on.
 
 - `mark_seen`: once per run of a customer's events that the bot reads on
-  `messaging` (so it owns the thread), before the run's answers: one call per
+  `messaging` while it owns the thread, before the run's answers: one call per
   run, not per event.
 - `typing_on`: where the first answer waits behind slow work. Today that is a
   first contact, whose answer waits for the User Profile API (name and locale);
@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from bot.models import Customer
 from core.mailbox import Queued
 from core.page_health import PagePaused, page_health
 from core.runtime import Runtime
@@ -29,8 +30,13 @@ log = logging.getLogger(__name__)
 READ_KINDS = ("message", "postback")  # what a person writes or taps
 
 
-def mark_seen(rt: Runtime, items: Iterable[Queued]) -> None:
-    """Mark the customer's messages seen, if any of `items` is one the bot just read."""
+def mark_seen(rt: Runtime, customer: Customer, items: Iterable[Queued]) -> None:
+    """Mark the customer's messages seen, if any of `items` is one the bot just read and the
+    bot owns the thread: our own buttons reach us on `messaging` while the Page Inbox has the
+    chat (handoff.state), and a sender action then would only be refused (10/2018300)."""
+    handoff = customer.state.get("handoff")
+    if isinstance(handoff, dict) and handoff.get("owner", "bot") != "bot":
+        return
     for item in items:
         if item.channel == "messaging" and item.kind in READ_KINDS:
             _act(rt, item, "mark_seen")
