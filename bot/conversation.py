@@ -10,6 +10,7 @@ from typing import Any
 from bot import extensions, gestures, replies
 from bot.flows.schema import Flow
 from bot.turn import Turn
+from messenger.app_ids import is_this_app
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,8 @@ def record_inbound(turn: Turn) -> None:
         gestures.record(turn)
     elif turn.kind == "echo":
         message = _part(turn, "message")
-        if str(message.get("app_id")) != (turn.settings.messenger_app_id or ""):
+        if not is_this_app(message.get("app_id"), ours=turn.settings.messenger_app_id,
+                           inbox=turn.settings.page_inbox_app_id):
             turn.hear("agent", "echo", message.get("text") or _describe_attachments(message),
                       None, message.get("mid"))
 

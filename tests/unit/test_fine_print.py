@@ -31,6 +31,7 @@ from tickets.window import Delivery, delivery_for
 PSID = "88"
 SEND = "https://graph.facebook.com/v27.0/me/messages"
 LIKE = "369239263222822"
+INBOX_ID = "263902037430900"  # the Page Inbox
 
 
 def meta_error(code: int, subcode: int | None = None, status: int = 400) -> dict[str, Any]:
@@ -285,3 +286,24 @@ def test_typing_while_the_first_answer_waits_and_one_mark_seen_per_run_of_events
     handle_event(world.rt, Queued(f"{p.PAGE_ID}:{PSID}", "m", "standby", "message", standby))
     assert world.fake.sender_actions(PSID)[-1:] == ["mark_seen"] and len(
         world.fake.sender_actions(PSID)) == 3  # not the owner: no sender action
+
+
+@pytest.mark.parametrize(("sender", "ours"), [("31337", True), (INBOX_ID, False)])
+def test_without_this_apps_id_the_three_guesses_of_whose_echo_it_is_agree(
+        tmp_path: Path, sender: str, ours: bool) -> None:
+    from bot.conversation import handle_turn
+    from bot.echoes import own_echo
+    from bot.flows.loader import load_flows
+    from bot.turn import Turn
+
+    settings = make_settings(tmp_path, messenger_app_id=None)
+    event = {**p.echo(PSID, "Your order shipped", sender)}
+    event["message"]["metadata"] = "sd:1000000001:message:m_1#0"
+    customer = Customer(id=1, page_id=p.PAGE_ID, psid=PSID, state={"greeted": True})
+    turn = Turn(customer, load_flows(settings.flows_path),
+                Queued(f"{p.PAGE_ID}:{PSID}", "m", "standby", "echo", event), settings)
+    handle_turn(turn)
+    recorded_as_agent = [line for line in turn.heard if line[0] == "agent"] != []
+    bot_went_quiet = (customer.state.get("handoff") or {}).get("owner", "bot") != "bot"
+    receipt = own_echo(settings.messenger_app_id, event) is not None
+    assert (not recorded_as_agent, not bot_went_quiet, receipt) == (ours, ours, ours)
