@@ -66,7 +66,8 @@ def boot(settings: Settings | None = None) -> Flask:
     """create_app, but bad configuration ends the process with one clear line."""
     try:
         settings = settings or load_settings()
-        require_app_id(settings)
+        if click.get_current_context(silent=True) is None:  # serving; CLI commands set their own
+            require_app_id(settings)
         return create_app(settings)
     except ConfigError as exc:
         sys.exit(f"configuration error: {exc}")
