@@ -66,7 +66,7 @@ class Standin:
         self._proof = hmac.new(app_secret.encode(), access_token.encode(),
                                hashlib.sha256).hexdigest()
         self._lock = threading.Condition(threading.Lock())
-        self._in_flight = 0  # Send API calls received and not yet answered
+        self._in_flight = 0  # messages received and not yet answered (not sender actions)
         self._poster = WebhookPoster(app_secret=app_secret, timeout=5.0)  # Meta's ack deadline
         self.page = Page(page_id=page_id, app_id=app_id, inbox_app_id=inbox_app_id)
         self._fresh_records()
@@ -224,7 +224,8 @@ class Standin:
         injected faults, then Facebook's rules."""
         with self._lock:
             admitted = self._limiter.admit(self.rate_limit_per_second)
-            self._in_flight += 1
+            message = not _is_action(body)
+            self._in_flight += message
             self._lock.notify_all()
         try:
             time.sleep(self.latency)
@@ -247,16 +248,16 @@ class Standin:
             return response
         finally:
             with self._lock:
-                self._in_flight -= 1
+                self._in_flight -= message
                 self._lock.notify_all()
 
     @property
     def in_flight(self) -> int:
-        """Send API calls received and not yet answered."""
+        """Send API messages received and not yet answered (sender actions are not counted)."""
         return self._in_flight
 
     def wait_for_in_flight(self, count: int, timeout: float = 10.0) -> None:
-        """Block until `count` Send API calls are being served at once (received, not yet
+        """Block until `count` Send API messages are being served at once (received, not yet
         answered: e.g. sleeping their latency); TimeoutError otherwise."""
         with self._lock:
             if not self._lock.wait_for(lambda: self._in_flight >= count, timeout):
