@@ -307,3 +307,16 @@ def test_without_this_apps_id_the_three_guesses_of_whose_echo_it_is_agree(
     bot_went_quiet = (customer.state.get("handoff") or {}).get("owner", "bot") != "bot"
     receipt = own_echo(settings.messenger_app_id, event) is not None
     assert (not recorded_as_agent, not bot_went_quiet, receipt) == (ours, ours, ours)
+
+
+def test_a_sticker_line_missing_a_language_is_refused_with_its_line(tmp_path: Path) -> None:
+    from bot.flows.loader import FlowsError, load_flows
+
+    shipped = Path(make_settings(tmp_path).flows_path).read_text()
+    broken = tmp_path / "flows.yaml"
+    broken.write_text(shipped.replace(
+        '  es: "👍 ¡Con gusto! Escribe o elige un tema cuando necesites algo."\n', ""))
+    with pytest.raises(FlowsError) as refused:
+        load_flows(broken)
+    line = shipped[:shipped.index("sticker_reply:")].count("\n") + 1
+    assert str(refused.value) == f'{broken}:{line}: sticker_reply: missing the "es" translation'
