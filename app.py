@@ -15,7 +15,7 @@ from flask import Flask
 
 from bot.flows.cli import flows_cli
 from bot.flows.loader import FlowsError
-from config.settings import ConfigError, Settings, load_settings
+from config.settings import ConfigError, Settings, load_settings, require_app_id
 from core import runtime
 from core.db_cli import db_cli
 from core.jobs_cli import jobs_cli
@@ -75,6 +75,9 @@ def _absolute(path: str) -> str:
 def boot(settings: Settings | None = None) -> Flask:
     """create_app, but bad configuration ends the process with one clear line."""
     try:
+        settings = settings or load_settings()
+        if click.get_current_context(silent=True) is None:  # serving; CLI commands set their own
+            require_app_id(settings)
         return create_app(settings)
     except ConfigError as exc:
         sys.exit(f"configuration error: {exc}")

@@ -68,13 +68,13 @@ def cpu_per_call(call: Callable[[], object], calls: int, pause: float = 0.0) -> 
 
 def contenders(port: int) -> dict[str, Callable[[], object]]:
     transport = GraphTransport(
-        base_url=f"http://127.0.0.1:{port}/v26.0", auth_params=AUTH,
+        base_url=f"http://127.0.0.1:{port}/v27.0", auth_params=AUTH,
         session=pooled_session(4), timeout=(3.05, 10.0), max_attempts=4, backoff=0.25,
         max_backoff=4.0, sleep=time.sleep)
     pool = urllib3.HTTPConnectionPool("127.0.0.1", port, maxsize=4)
     timeout = urllib3.Timeout(connect=3.05, read=10.0)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    url = "/v26.0/me/messages?" + "&".join(f"{k}={v}" for k, v in AUTH.items())
+    url = "/v27.0/me/messages?" + "&".join(f"{k}={v}" for k, v in AUTH.items())
     headers = {"Content-Type": "application/json"}
 
     def urlopen() -> object:

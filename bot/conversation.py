@@ -7,9 +7,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot import extensions, replies
+from bot import extensions, gestures, replies
 from bot.flows.schema import Flow
 from bot.turn import Turn
+from messenger.app_ids import is_this_app
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,9 @@ def handle_turn(turn: Turn) -> None:
 
 def record_inbound(turn: Turn) -> None:
     """Put what the customer (or an agent) said into the transcript."""
-    if turn.kind == "message":
+    if turn.kind == "message" and (sticker := gestures.sticker_id(_part(turn, "message"))) is not None:
+        gestures.record_sticker(turn, _part(turn, "message"), sticker)
+    elif turn.kind == "message":
         message = _part(turn, "message")
         quick = _dict(message.get("quick_reply")).get("payload")
         kind = "quick_reply" if quick else ("text" if message.get("text") else "attachment")
@@ -44,9 +47,12 @@ def record_inbound(turn: Turn) -> None:
         postback = _part(turn, "postback")
         turn.hear("customer", "postback", postback.get("title"), postback.get("payload"),
                   postback.get("mid"))
+    elif turn.kind in gestures.RECORDED_KINDS:
+        gestures.record(turn)
     elif turn.kind == "echo":
         message = _part(turn, "message")
-        if str(message.get("app_id")) != (turn.settings.messenger_app_id or ""):
+        if not is_this_app(message.get("app_id"), ours=turn.settings.messenger_app_id,
+                           inbox=turn.settings.page_inbox_app_id):
             turn.hear("agent", "echo", message.get("text") or _describe_attachments(message),
                       None, message.get("mid"))
 
@@ -56,6 +62,9 @@ def on_message(turn: Turn) -> None:
     quick = _dict(message.get("quick_reply")).get("payload")
     if isinstance(quick, str) and quick:
         route_payload(turn, quick)
+        return
+    if gestures.sticker_id(message) is not None:
+        gestures.acknowledge(turn)
         return
     text = message.get("text")
     flow = turn.flows.match(text, turn.locale) if isinstance(text, str) else None

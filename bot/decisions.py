@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, col, select
 
-from bot import extensions
+from bot import extensions, sender_actions
 from bot.conversation import handle_turn
 from bot.models import Customer, HandledEvent, Message, Outbox, utcnow
 from bot.turn import Turn
@@ -41,6 +41,7 @@ from messenger.events import dedupe_key
 log = logging.getLogger(__name__)
 
 PROFILE_KINDS = ("message", "postback", "referral")  # first contact: who is this?
+WINDOW_KINDS = ("message", "postback", "referral")  # an m.me referral counts like a message
 FOLLOW_UP = "then"  # a call's body key naming the follow-up of its result (bot.outbox)
 
 
@@ -102,6 +103,7 @@ def decide(rt: Runtime, items: list[Queued]) -> Decided:
         try:
             return _decide(rt, items)
         except _NeedsProfile:
+            sender_actions.typing_on(rt, items[0])  # the answer waits for the profile lookup
             _prepare_customer(rt, items[0])
         except _Cut as cut:
             items = items[:cut.index]
@@ -215,7 +217,7 @@ class _Rows:
             self._add(Outbox, customer_id=customer_id, event_key=key, seq=call.seq, kind=call.kind,
                       body=call.body, status="pending", error=None, result=None,
                       created_at=utcnow(), done_at=None)
-        if item.kind in ("message", "postback"):  # opens Messenger's 24-hour window
+        if item.kind in WINDOW_KINDS:  # opens Messenger's 24-hour window
             turn.customer.last_inbound_at = at
         return calls
 

@@ -21,8 +21,10 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from config.settings import PAGE_INBOX_APP_ID
 from core.mailbox import Queued
 from core.runtime import Runtime
+from messenger.app_ids import is_this_app
 from messenger.send_api import METADATA_LIMIT
 
 PREFIX = "sd:"
@@ -57,13 +59,15 @@ def _is_seq(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= 9  # fits any integer column
 
 
-def own_echo(app_id: str | None, event: dict[str, Any]) -> tuple[str, str] | None:
-    """(metadata, mid) of an echo of one of our sends; None for any other event."""
+def own_echo(app_id: str | None, event: dict[str, Any],
+             inbox: str = PAGE_INBOX_APP_ID) -> tuple[str, str] | None:
+    """(metadata, mid) of an echo of one of our sends (`app_id`: ours); None for any other."""
     message = event.get("message")
-    if not isinstance(message, dict) or not message.get("is_echo") or not app_id:
+    if not isinstance(message, dict) or not message.get("is_echo"):
         return None
     metadata, mid = message.get("metadata"), message.get("mid")
-    if str(message.get("app_id")) != app_id or not isinstance(mid, str) or not mid:
+    if (not is_this_app(message.get("app_id"), ours=app_id, inbox=inbox)
+            or not isinstance(mid, str) or not mid):
         return None
     if not isinstance(metadata, str) or not metadata.startswith(PREFIX):
         return None

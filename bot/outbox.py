@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 
 from attachments.outbound import FILE_CALL, send_file
 from attachments.record import FETCH_CALL, queue_fetches
-from bot import extensions
+from bot import extensions, retry_budget
 from bot.decisions import FOLLOW_UP, Call, Decision
 from bot.echoes import EchoAwaited, metadata_for
 from bot.ledger import Ledger, transcript_line
@@ -102,7 +102,7 @@ def _deliver_event(rt: Runtime, customer: Customer, event_key: str, calls: list[
                     ledger.attempt(call)  # a crash before the outcome leaves this mark
                 outcome = CallOutcome(call.kind, result=_execute(rt, customer, call))
         except GraphError as exc:
-            if exc.retryable:
+            if exc.retryable and not retry_budget.spent(rt.redis, call.event_key, exc):
                 if call.kind == "send":
                     ledger.owed(call)
                 raise

@@ -14,6 +14,7 @@ import logging
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
+from bot import sender_actions
 from bot.decisions import decide
 from bot.echoes import EchoAwaited
 from bot.late_echoes import note_late_echoes
@@ -59,6 +60,8 @@ def run(rt: Runtime, items: list[Queued]) -> tuple[int, Exception | None]:
     try:
         decided = decide(rt, items)
         note_late_echoes(rt, decided.customer, [d.item for d in decided.decisions])
+        sender_actions.mark_seen(rt, decided.customer,
+                                [d.item for d in decided.decisions if d.calls is not None])
         return deliver(rt, decided.customer, decided.decisions)
     except (GraphError, OperationalError) as exc:
         if isinstance(exc, GraphError) and not exc.retryable:

@@ -81,12 +81,15 @@ def _settings_or_exit() -> None:
 
 def _recover() -> None:
     from bot.jobs import recover  # here, not at the top: see the module docstring
+    from config.settings import ConfigError
     from core.schema import SchemaError
 
     try:
-        recover()  # the first call builds the runtime, which checks the schema
+        recover()  # the first call builds the runtime, which checks settings and schema
     except SchemaError as exc:
         raise SystemExit(str(exc)) from None  # one line, not a traceback
+    except ConfigError as exc:  # one line, not a traceback (SPEC "Configuration")
+        raise SystemExit(f"configuration error: {exc}") from None
 
 
 class ThreadScheduler(RQScheduler):

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 DEFAULT_GRAPH_API_URL = "https://graph.facebook.com"
-DEFAULT_GRAPH_API_VERSION = "v26.0"
+DEFAULT_GRAPH_API_VERSION = "v27.0"
 PAGE_INBOX_APP_ID = "263902037430900"
 LOG_FORMATS = ("text", "json")
 
@@ -148,7 +148,7 @@ def _parse(env_name: str, attr: str, raw: str) -> object:
     if attr in _URL_SCHEMES:
         _check_url(env_name, raw, _URL_SCHEMES[attr])
     if attr == "graph_api_version" and not (raw.startswith("v") and _is_version(raw[1:])):
-        raise ConfigError(f"{env_name}: expected a version like v26.0, got {raw!r}")
+        raise ConfigError(f"{env_name}: expected a version like v27.0, got {raw!r}")
     if attr == "log_format" and raw not in LOG_FORMATS:
         raise ConfigError(f"{env_name}: expected one of {', '.join(LOG_FORMATS)}, got {raw!r}")
     if attr == "sentry_dsn":
@@ -179,6 +179,14 @@ def _check(settings: Settings) -> None:
         raise ConfigError("MESSENGER_APP_ID: expected the numeric app id")
     if not settings.page_inbox_app_id.isdigit():
         raise ConfigError("PAGE_INBOX_APP_ID: expected a numeric app id")
+
+
+def require_app_id(settings: Settings) -> None:
+    """The web and the worker serve a real Page only knowing this app's id: without it, this
+    app's own echoes, the Page Inbox's and other apps' cannot be told apart."""
+    if settings.messenger_page_access_token and not settings.messenger_app_id:
+        raise ConfigError("MESSENGER_APP_ID: required when MESSENGER_PAGE_ACCESS_TOKEN is set "
+                          "(this app's id, from the App Dashboard)")
 
 
 def _instance_secret_key(instance: Path) -> str:

@@ -13,7 +13,7 @@ from redis import Redis
 from sqlalchemy.engine import Engine
 
 from bot.flows.store import FlowsStore
-from config.settings import Settings, load_settings
+from config.settings import Settings, load_settings, require_app_id
 from core import metrics
 from core.connections import connect_redis
 from core.db import make_engine
@@ -95,6 +95,7 @@ def current() -> Runtime:
     with _lock:
         if _current is None:
             settings = load_settings()
+            require_app_id(settings)  # the worker serves a real Page only knowing its own id
             configure_logging(settings)  # a worker process: redact secrets here too
             _current = build_runtime(settings)
         return _current

@@ -14,6 +14,7 @@ from bot import replies
 from bot.flows.text import normalize
 from bot.turn import Turn
 from handoff import actions, followups, jobs, messages, state, summary
+from messenger.app_ids import is_this_app
 
 CONTROL_KINDS = ("pass_thread_control", "take_thread_control", "request_thread_control",
                  "release_thread_control")
@@ -149,12 +150,8 @@ def _resume_words(turn: Turn) -> set[str]:
 
 
 def _is_ours(turn: Turn, app_id: Any) -> bool:
-    ours = turn.settings.messenger_app_id
-    if app_id is None or app_id == "":
-        return False
-    if ours:
-        return str(app_id) == ours
-    return str(app_id) != turn.settings.page_inbox_app_id  # without our id: anything but the inbox
+    settings = turn.settings
+    return is_this_app(app_id, ours=settings.messenger_app_id, inbox=settings.page_inbox_app_id)
 
 
 def _part(turn: Turn, name: str) -> dict[str, Any]:

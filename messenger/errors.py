@@ -1,12 +1,15 @@
 """The Graph API's failures, as a small hierarchy to catch what you can act on.
 
     GraphError                  anything else (retryable=False)
-    ├── TransientGraphError     HTTP 5xx, codes 1 and 2, network errors: retry
-    │   └── GraphTimeout        no answer in time; `request_sent` if it may have landed
+    ├── TransientGraphError     HTTP 5xx, codes 1, 2 and 1200, network errors: retry
+    │   ├── GraphTimeout        no answer in time; `request_sent` if it may have landed
+    │   └── MaybeBlocked        code 2: Meta is down, or the person blocked the Page;
+    │                           retried a bounded number of times per message (bot.retry_budget)
     ├── RateLimited             codes 4, 17, 32, 341, 613, 80001, 80006, HTTP 429: retry
     │                           after `retry_after` seconds
     ├── ThreadOwnedByOtherApp   10/2018300, 10/2018321: someone else owns the thread
-    ├── OutsideMessagingWindow  10/2018278, 10/2534022
+    ├── OutsideMessagingWindow  10/2018278, 10/2534022, 10/2018065 (the older code)
+    ├── TagLimitReached         613/2018338: "send fewer tagged messages", about this message
     ├── RecipientUnavailable    551, 230, 10/2018108, 100/2018001, 200|551/1545041
     ├── InvalidToken            190
     ├── PermissionDenied        200, 368, 10 (other subcodes, incl. 1893063)
@@ -90,6 +93,11 @@ class GraphTimeout(TransientGraphError):
         self.request_sent = request_sent
 
 
+class MaybeBlocked(TransientGraphError):
+    """Code 2: "service temporarily unavailable", which Meta also answers when the person
+    blocked the Page. Retried like any transient error, but only a few times per message."""
+
+
 class RateLimited(GraphError):
     """Throttled; `retry_after` is Meta's estimate in seconds, when it gave one."""
 
@@ -106,6 +114,11 @@ class ThreadOwnedByOtherApp(GraphError):
 
 class OutsideMessagingWindow(GraphError):
     pass
+
+
+class TagLimitReached(GraphError):
+    """613/2018338: the Page sends too many tagged messages. A permanent refusal of this
+    message, not a throttle: retrying it only adds to the count Meta complains about."""
 
 
 class RecipientUnavailable(GraphError):
@@ -127,13 +140,15 @@ class BadRequest(GraphError):
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613, 80001, 80006})
 PAGE_THROTTLE_CODES = frozenset({4, 613, 80001, 80006})  # the app's or the Page's pace
 TAG_OVERUSE = (613, 2018338)  # "send fewer tagged messages": not a Page-wide throttle
-TRANSIENT_CODES = frozenset({1, 2})
+TRANSIENT_CODES = frozenset({1, 2, 1200})  # 1200: "temporary send message failure, try again"
 
 _BY_CODE_AND_SUBCODE: dict[tuple[int, int], type[GraphError]] = {
     (10, 2018300): ThreadOwnedByOtherApp,
     (10, 2018321): ThreadOwnedByOtherApp,
     (10, 2018278): OutsideMessagingWindow,
     (10, 2534022): OutsideMessagingWindow,
+    (10, 2018065): OutsideMessagingWindow,
+    TAG_OVERUSE: TagLimitReached,
     (10, 2018108): RecipientUnavailable,
     (100, 2018001): RecipientUnavailable,
     (200, 1545041): RecipientUnavailable,
@@ -143,6 +158,7 @@ _BY_CODE_AND_SUBCODE: dict[tuple[int, int], type[GraphError]] = {
 _BY_CODE: dict[int, type[GraphError]] = {
     **dict.fromkeys(RATE_LIMIT_CODES, RateLimited),
     **dict.fromkeys(TRANSIENT_CODES, TransientGraphError),
+    2: MaybeBlocked,
     551: RecipientUnavailable,
     230: RecipientUnavailable,
     190: InvalidToken,

@@ -50,6 +50,7 @@ PAYLOAD_KINDS = (
 _NODE_ID = re.compile(r"[A-Za-z0-9_-]+")
 MAX_ID_CHARS = 64
 MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31: no later time fits a datetime
+SECONDS_BELOW = 100_000_000_000  # a text timestamp under this is seconds (until year 5138)
 MAX_KEY_CHARS = 200  # a longer natural dedupe key (an odd message id) is hashed
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # NUL as json.dumps writes it: `\u0000` after an even run of backslashes (`\\` is one).
@@ -114,6 +115,9 @@ def _incoming(page_id: str, channel: str, event: Any) -> Incoming | None:
     psid = recipient if kind == "echo" else sender
     page = _id(page_id) or (sender if kind == "echo" else recipient)
     timestamp = event.get("timestamp")
+    if isinstance(timestamp, str):  # Meta's February 2026 reference shows "1527459824"
+        timestamp = _timestamp_from_text(timestamp)
+        event = {**event, "timestamp": timestamp}
     if not psid or not page or not _is_timestamp(timestamp):
         # page-level or malformed: nothing a customer is waiting for (signed by Meta, so rare)
         log.info("dropped a %s event without a usable customer id, page id or timestamp", kind)
@@ -164,6 +168,15 @@ def _id(value: Any) -> str:
 def _is_timestamp(value: Any) -> bool:
     """Milliseconds since the epoch, as Meta sends them, within what a datetime can hold."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TIMESTAMP_MS
+
+
+def _timestamp_from_text(text: str) -> int | None:
+    """Milliseconds from a numeric string; ten digits or fewer are seconds (Meta's sample)."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 16):
+        return None
+    value = int(text)
+    return value * 1000 if value < SECONDS_BELOW else value
 
 
 def _dict(value: Any) -> dict[str, Any]:

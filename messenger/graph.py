@@ -36,7 +36,7 @@ class GraphClient(Bot):
         access_token: str,
         app_secret: str | None = None,
         api_url: str = "https://graph.facebook.com",
-        api_version: str = "v26.0",
+        api_version: str = "v27.0",
         timeout: tuple[float, float] = (3.05, 10.0),
         pool_size: int = 32,
         max_attempts: int = 4,
@@ -48,7 +48,7 @@ class GraphClient(Bot):
         if not access_token:
             raise ValueError("access_token is required")
         if not _VERSION.fullmatch(api_version):
-            raise ValueError(f"api_version must look like 'v26.0', not {api_version!r}")
+            raise ValueError(f"api_version must look like 'v27.0', not {api_version!r}")
         # pymessenger prefixes the "v" itself; we then replace its URL with ours.
         super().__init__(access_token, app_secret=app_secret, api_version=api_version[1:])
         self.graph_url = f"{api_url.rstrip('/')}/{api_version}"
@@ -122,11 +122,15 @@ class GraphClient(Bot):
     def send_text_message(self, recipient_id: str, text: str) -> Json:
         return self.send_message(recipient_id, {"text": text})
 
-    def send_action(self, recipient_id: str, action: str) -> Json:
-        """typing_on, typing_off or mark_seen: its own request, without a message."""
+    def send_action(self, recipient_id: str, action: str, *, retry: bool = True) -> Json:
+        """typing_on, typing_off or mark_seen: its own request, without a message.
+        `retry=False`: one attempt, for an action that is only worth it right now."""
         if action not in SENDER_ACTIONS:
             raise ValueError(f"unknown sender action {action!r}")
-        return self.send_raw({"recipient": {"id": recipient_id}, "sender_action": action})
+        body = {"messaging_type": "RESPONSE", "recipient": {"id": recipient_id},
+                "sender_action": action}
+        check_send_body(body)
+        return self._http.request("POST", SEND_PATH, json=body, retry=retry)
 
     def send_image_url(self, recipient_id: str, image_url: str) -> Json:
         return self._send_url(recipient_id, "image", image_url)

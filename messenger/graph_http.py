@@ -80,11 +80,13 @@ class GraphTransport:
         *,
         params: Mapping[str, Any] | None = None,
         json: Mapping[str, Any] | None = None,
+        retry: bool = True,
     ) -> dict[str, Any]:
+        """Meta's JSON answer; `retry=False` for a call not worth a wait (a sender action)."""
         try:
             return self._attempt(method, path, params, json)
         except GraphError as exc:
-            if self._max_attempts == 1 or not self._should_retry(exc):
+            if self._max_attempts == 1 or not retry or not self._should_retry(exc):
                 self._log_gave_up(method, path, exc)
                 raise
             first = exc

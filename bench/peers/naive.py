@@ -19,7 +19,7 @@ from pymessenger.bot import Bot
 
 app = Flask(__name__)
 bot = Bot(os.environ.get("MESSENGER_PAGE_ACCESS_TOKEN", ""))
-bot.graph_url = f"{os.environ.get('GRAPH_API_URL', 'https://graph.facebook.com')}/v26.0"
+bot.graph_url = f"{os.environ.get('GRAPH_API_URL', 'https://graph.facebook.com')}/v27.0"
 SECRET = os.environ.get("MESSENGER_APP_SECRET", "").encode()
 MENU = [{"content_type": "text", "title": title, "payload": title.upper()}
         for title in ("Billing", "Technical help", "Opening hours", "Talk to a human")]

@@ -173,6 +173,7 @@ class Flows(_Frozen):
     greeting: Greeting
     menu: Menu
     fallback: Text
+    sticker_reply: dict[str, str] | None = None  # said to a sticker or like; "" or absent: nothing
     flows: dict[str, Flow]
     tickets: Tickets | None = None
     handoff: HandoffConfig = Field(default_factory=HandoffConfig)

@@ -199,6 +199,7 @@ def _localized(data: object) -> Iterator[tuple[Loc, Any, bool]]:
     """Each mapping keyed by locale, and whether it needs every locale (keywords do not)."""
     yield ("greeting",), get(data, "greeting"), True
     yield ("fallback",), get(data, "fallback"), True
+    yield ("sticker_reply",), get(data, "sticker_reply"), True
     yield ("menu", "text"), get(get(data, "menu"), "text"), True
     for key, flow in flow_map(data).items():
         yield ("flows", key, "title"), get(flow, "title"), True

@@ -110,9 +110,12 @@ def agent_says() -> Response:
 
 @bp.post("/<any(agent_done, inbox_requests):action>")
 def inbox_action(action: str) -> Response:
-    psid = _arg(_args(), "psid", (str,))
-    standin = _standin()
-    event = standin.agent_done(psid) if action == "agent_done" else standin.inbox_requests(psid)
+    args = _args()
+    psid, standin = _arg(args, "psid", (str,)), _standin()
+    if action == "agent_done":  # "how": pass (default), release or nothing (people.agent_done)
+        event = standin.agent_done(psid, _arg(args, "how", (str,), None))
+    else:
+        event = standin.inbox_requests(psid)
     return jsonify(event=event)
 
 

@@ -1,6 +1,6 @@
 """`create_standin_app`: a `Standin` served as Facebook's Graph API over HTTP.
 
-Every Graph route lives under a version prefix (`/v26.0/...`), needs the Page
+Every Graph route lives under a version prefix (`/v27.0/...`), needs the Page
 token and answers errors in Meta's shape. The `/_standin/` control endpoints
 (see `control`) sit on the same app unless `control=False`.
 """
@@ -32,7 +32,7 @@ graph = Blueprint("graph", __name__, url_prefix="/<version:version>")
 
 
 class VersionConverter(BaseConverter):
-    """A Graph API version segment such as `v26.0`."""
+    """A Graph API version segment such as `v27.0`."""
 
     regex = r"v\d+\.\d+"
 

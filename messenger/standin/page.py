@@ -39,7 +39,8 @@ class Thread:
     owner: str | None = None  # None: idle
     active_at: float = 0.0  # last customer message or change of owner
     last_user_at: float | None = None  # opens the messaging window
-    sent: list[dict[str, Any]] = field(default_factory=list)  # our accepted Send API bodies
+    sent: list[dict[str, Any]] = field(default_factory=list)  # our accepted messages
+    actions: list[str] = field(default_factory=list)  # our sender actions (mark_seen, typing_on)
     postbacks: dict[str, str] = field(default_factory=dict)  # our buttons: payload -> title
     last_message: dict[str, Any] = field(default_factory=dict)  # our latest message
     pending_request: str | None = None  # metadata of our request_thread_control
@@ -94,9 +95,10 @@ class Page:
             raise outside_window_error()
         control = body.get("thread_control")
         new_owner = None if control is None else self._inline_target(control)
-        thread.sent.append(copy.deepcopy(body))
-        if "sender_action" in body:
+        if "sender_action" in body:  # the customer sees no message: kept apart from `sent`
+            thread.actions.append(str(body["sender_action"]))
             return {"recipient_id": thread.psid}, None
+        thread.sent.append(copy.deepcopy(body))
         message, mid = body["message"], events.new_mid()
         thread.postbacks.update(events.postback_titles(message))
         thread.last_message = copy.deepcopy(message)

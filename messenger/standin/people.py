@@ -104,16 +104,42 @@ def agent_says(page: Page, now: float, psid: str, text: str) -> list[Webhook]:
     return webhooks
 
 
-def agent_done(page: Page, now: float, psid: str) -> list[Webhook]:
-    """The Inbox passes the thread back to our app (legacy "Done", doc §5.5)."""
+DONE_MODES = ("pass", "release", "nothing")
+
+
+def agent_done(page: Page, now: float, psid: str, how: str = "pass") -> list[Webhook]:
+    """An agent marks the chat "Done" in the Page Inbox. What Meta does then is not
+    documented under Conversation Routing (doc §5.5, §11b), so `how` picks one: "pass"
+    (the legacy Handover behaviour: passed back to our app with a webhook), "release"
+    (the thread goes idle; `release_thread_control` sends no webhook) or "nothing"
+    (the Inbox keeps the thread; only the folder changes)."""
+    if how not in DONE_MODES:
+        raise StandinError(f"agent_done: how must be one of {', '.join(DONE_MODES)}, not {how!r}")
     thread = _known(page, psid)
     if thread.owner != page.inbox_app_id:
         raise StandinError(f"the Page Inbox does not own {psid}'s thread (owner: {thread.owner})")
+    if how != "pass":
+        if how == "release":
+            page.set_owner(thread, None, now)
+            thread.pending_request = None
+        return []
     page.set_owner(thread, page.app_id, now)
     thread.pending_request = None
     notice = events.control_change(page.inbox_app_id, page.app_id, "")
     return [(events.from_user(psid, page.page_id, int(now * 1000),
                               pass_thread_control=notice), False)]
+
+
+def follows_link(page: Page, now: float, psid: str, ref: str) -> list[Webhook]:
+    """The customer opens the existing thread from an m.me link (`messaging_referrals`):
+    it opens the messaging window like a message (doc §11b)."""
+    thread = _known(page, psid)
+    if thread.owner is None and page.default_app is not None:
+        page.set_owner(thread, page.default_app, now)
+    thread.last_user_at = thread.active_at = now
+    referral = {"ref": ref, "source": "SHORTLINK", "type": "OPEN_THREAD"}
+    standby = thread.owner not in (None, page.app_id)
+    return [(events.from_user(psid, page.page_id, int(now * 1000), referral=referral), standby)]
 
 
 def inbox_requests(page: Page, now: float, psid: str) -> list[Webhook]:

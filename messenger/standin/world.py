@@ -19,7 +19,13 @@ from urllib.parse import quote
 
 from messenger.standin import people
 from messenger.standin.delivery import WebhookPoster
-from messenger.standin.errors import bad_appsecret_proof, bad_token, page_refusal, rate_limited
+from messenger.standin.errors import (
+    bad_appsecret_proof,
+    bad_token,
+    injected,
+    page_refusal,
+    rate_limited,
+)
 from messenger.standin.events import envelope
 from messenger.standin.faults import FaultQueue, RateLimiter
 from messenger.standin.media import CDN_PREFIX, Media
@@ -57,10 +63,12 @@ class Standin:
         # Page-wide refusals (`refuse_all`, `revoke_token`), as Facebook applies them
         self.token_revoked = False
         self.refusal: tuple[int, int | None] | None = None
+        self.blocked_by: set[str] = set()  # PSIDs who blocked the Page: sends get code 2
+        self.done_mode = "pass"  # what "Done" in the Page Inbox does (people.agent_done)
         self._proof = hmac.new(app_secret.encode(), access_token.encode(),
                                hashlib.sha256).hexdigest()
         self._lock = threading.Condition(threading.Lock())
-        self._in_flight = 0  # Send API calls received and not yet answered
+        self._in_flight = 0  # messages received and not yet answered (not sender actions)
         self._poster = WebhookPoster(app_secret=app_secret, timeout=5.0)  # Meta's ack deadline
         self.page = Page(page_id=page_id, app_id=app_id, inbox_app_id=inbox_app_id)
         self.media = Media()  # the CDN of customers' files, and uploads (`media`)
@@ -121,6 +129,10 @@ class Standin:
     def sent(self, psid: str) -> list[dict[str, Any]]:
         """Our accepted Send API bodies to this customer, oldest first."""
         return self._read(psid, lambda thread: list(thread.sent), [])
+
+    def sender_actions(self, psid: str) -> list[str]:
+        """Our accepted sender actions to `psid` (mark_seen, typing_on), in order."""
+        return self._read(psid, lambda thread: list(thread.actions), [])
 
     def control_calls(self, psid: str) -> list[dict[str, Any]]:
         """Our accepted handover calls for this customer: body plus `action`."""
@@ -216,17 +228,20 @@ class Standin:
         injected faults, then Facebook's rules."""
         with self._lock:
             admitted = self._limiter.admit(self.rate_limit_per_second)
-            self._in_flight += 1
+            message = not _is_action(body)
+            self._in_flight += message
             self._lock.notify_all()
         try:
             time.sleep(self.latency)
             if not admitted:
                 raise rate_limited()
-            with self._lock:
-                fault = self._faults.pop()
+            with self._lock:  # injected faults are for messages; sender actions pass
+                fault = None if _is_action(body) else self._faults.pop()
                 refusal = self.refusal
             if refusal is not None:
                 raise page_refusal(*refusal)
+            if _recipient(body) in self.blocked_by:  # what Meta answers then (doc §6.1)
+                raise injected(status=500, code=2, subcode=None)
             if fault is not None:
                 time.sleep(fault.delay)
                 raise fault.error
@@ -238,16 +253,16 @@ class Standin:
             return response
         finally:
             with self._lock:
-                self._in_flight -= 1
+                self._in_flight -= message
                 self._lock.notify_all()
 
     @property
     def in_flight(self) -> int:
-        """Send API calls received and not yet answered."""
+        """Send API messages received and not yet answered (sender actions are not counted)."""
         return self._in_flight
 
     def wait_for_in_flight(self, count: int, timeout: float = 10.0) -> None:
-        """Block until `count` Send API calls are being served at once (received, not yet
+        """Block until `count` Send API messages are being served at once (received, not yet
         answered: e.g. sleeping their latency); TimeoutError otherwise."""
         with self._lock:
             if not self._lock.wait_for(lambda: self._in_flight >= count, timeout):
@@ -284,9 +299,15 @@ class Standin:
         """An agent replies from the Page Inbox; returns the echo event."""
         return self._act(partial(people.agent_says, psid=psid, text=text))[-1]
 
-    def agent_done(self, psid: str) -> dict[str, Any]:
-        """The Inbox passes the thread back to our app; returns the pass event."""
-        return self._act(partial(people.agent_done, psid=psid))[0]
+    def agent_done(self, psid: str, how: str | None = None) -> dict[str, Any] | None:
+        """An agent marks the chat Done: by `done_mode` (or `how`), the Inbox passes the thread
+        back ("pass": returns the pass event), releases it silently, or does nothing."""
+        done = self._act(partial(people.agent_done, psid=psid, how=how or self.done_mode))
+        return done[0] if done else None
+
+    def customer_follows_link(self, psid: str, ref: str = "support") -> dict[str, Any]:
+        """The customer enters the existing thread from an m.me link; returns the referral."""
+        return self._act(partial(people.follows_link, psid=psid, ref=ref))[0]
 
     def inbox_requests(self, psid: str) -> dict[str, Any]:
         """The Inbox asks our app (the owner) for the thread; returns the request event."""
@@ -314,3 +335,11 @@ class Standin:
             return None
         return self._poster.submit(self.webhook_url, payload)
 
+
+def _recipient(body: Any) -> str | None:
+    recipient = body.get("recipient") if isinstance(body, dict) else None
+    return str(recipient.get("id")) if isinstance(recipient, dict) else None
+
+
+def _is_action(body: Any) -> bool:
+    return isinstance(body, dict) and "sender_action" in body

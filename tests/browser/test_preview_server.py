@@ -68,7 +68,7 @@ def test_production_app_serves_neither_the_stand_in_nor_the_preview(tmp_path: Pa
     try:
         client = app.test_client()
         for path in ("/preview", "/preview/api/status", "/_graph/_standin/config",
-                     "/_graph/v26.0/me/messenger_profile"):
+                     "/_graph/v27.0/me/messenger_profile"):
             assert client.get(path).status_code == 404, path
     finally:
         runtime.install(None)

@@ -71,7 +71,7 @@ def test_setup_profile_sets_it_once_and_then_sees_it_is_up_to_date(
     again = cli("setup-profile")
     assert again.output.startswith("Messenger profile already up to date")
     posts = [call for call in fake.calls if call[0] == "POST"]
-    assert posts == [("POST", "/v26.0/me/messenger_profile", 200)]  # Meta allows 10 per 10 min
+    assert posts == [("POST", "/v27.0/me/messenger_profile", 200)]  # Meta allows 10 per 10 min
 
 
 def test_a_profile_messenger_would_refuse_is_reported_and_nothing_is_sent(

@@ -21,10 +21,12 @@ from messenger.errors import (
     BadRequest,
     GraphError,
     InvalidToken,
+    MaybeBlocked,
     OutsideMessagingWindow,
     PermissionDenied,
     RateLimited,
     RecipientUnavailable,
+    TagLimitReached,
     ThreadOwnedByOtherApp,
     TransientGraphError,
     error_from_response,
@@ -35,7 +37,7 @@ from messenger.graph_adapter import GraphAdapter
 TOKEN = "PAGE-TOKEN-do-not-leak-7f3a9c"
 APP_SECRET = "app-secret-4d1e"
 PROOF = hmac.new(APP_SECRET.encode(), TOKEN.encode(), hashlib.sha256).hexdigest()
-BASE = "https://graph.facebook.com/v26.0"
+BASE = "https://graph.facebook.com/v27.0"
 SEND = f"{BASE}/me/messages"
 SENT = {"recipient_id": "123", "message_id": "m_1"}
 BUC_HEADER = "X-Business-Use-Case-Usage"
@@ -71,15 +73,15 @@ def sent_body(rsps: responses.RequestsMock, index: int = 0) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("api_url", "url"), [
     ("https://graph.facebook.com", SEND),
-    ("http://127.0.0.1:8999/", "http://127.0.0.1:8999/v26.0/me/messages"),
+    ("http://127.0.0.1:8999/", "http://127.0.0.1:8999/v27.0/me/messages"),
 ])
-def test_sends_to_configured_api_url_with_v26(mocked, api_url: str, url: str) -> None:
+def test_sends_to_configured_api_url_with_the_default_version(mocked, api_url: str, url: str) -> None:
     mocked.post(url, json=SENT)
     assert make_client(api_url=api_url)[0].send_text_message("123", "hola") == SENT
 
 
 def test_pymessenger_style_version_is_refused() -> None:
-    with pytest.raises(ValueError, match="v26.0"):
+    with pytest.raises(ValueError, match="v27.0"):
         GraphClient(access_token=TOKEN, api_version="26.0")
 
 
@@ -257,7 +259,7 @@ def test_connection_error_retry_is_not_a_duplicate(mocked, caplog) -> None:
 
 def test_secrets_stay_out_of_errors_and_logs(mocked, caplog) -> None:
     caplog.set_level(logging.DEBUG)
-    leaky = f"Max retries exceeded with url: /v26.0/me/messages?access_token={TOKEN}&x=1"
+    leaky = f"Max retries exceeded with url: /v27.0/me/messages?access_token={TOKEN}&x=1"
     mocked.post(SEND, **meta_error(190, message=f"Bad token {TOKEN} proof {PROOF}"))
     mocked.post(SEND, body=requests.ConnectionError(leaky))
     client, _ = make_client(max_attempts=1)
@@ -343,7 +345,10 @@ def test_one_pooled_session_serves_every_call_and_thread(mocked) -> None:
     (403, 10, 1893063, PermissionDenied),
     (403, 10, None, PermissionDenied),
     (400, 368, None, PermissionDenied),
-    (500, 2, None, TransientGraphError),
+    (500, 2, None, MaybeBlocked),
+    (500, 1200, None, TransientGraphError),
+    (400, 613, 2018338, TagLimitReached),
+    (400, 10, 2018065, OutsideMessagingWindow),
     (400, 17, None, RateLimited),
     (429, None, None, RateLimited),
     (502, None, None, TransientGraphError),

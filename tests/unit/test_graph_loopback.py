@@ -108,7 +108,7 @@ def test_a_plain_call_takes_the_lean_path_and_keeps_its_connection(graph, client
     with mock.patch.object(HTTPAdapter, "send", side_effect=AssertionError("slow path")):
         results = [client.send_text_message("123", str(i)) for i in range(3)]
     assert results == [SENT] * 3 and graph.connections == 1
-    assert graph.paths[0].startswith("/v26.0/me/messages?access_token=")
+    assert graph.paths[0].startswith("/v27.0/me/messages?access_token=")
 
 
 def test_a_connection_the_server_closed_while_idle_is_replaced_without_an_error(
@@ -174,4 +174,4 @@ def test_a_proxy_is_still_used(graph, clients) -> None:
     client = client_for("http://graph.invalid", clients)
     client.session.proxies["http"] = graph.url  # the stand-in plays the proxy
     assert client.send_text_message("123", "hola") == SENT
-    assert graph.paths[0].startswith("http://graph.invalid/v26.0/me/messages?")
+    assert graph.paths[0].startswith("http://graph.invalid/v27.0/me/messages?")

@@ -83,7 +83,7 @@ class Graph:
 
     def call(self, method: str, path: str, body: Any = None, token: str = TOKEN,
              **params: Any) -> requests.Response:
-        return self.session.request(method, f"{self.url}/v26.0/{path}", json=body,
+        return self.session.request(method, f"{self.url}/v27.0/{path}", json=body,
                                     params={"access_token": token, **params}, timeout=5)
 
     def send(self, body: dict[str, Any]) -> requests.Response:
@@ -196,7 +196,8 @@ def test_send_accepts_the_limits(world: World) -> None:
     assert answers[0].json()["message_id"].startswith("m_")
     assert answers[0].json()["recipient_id"] == PSID
     assert answers[3].json() == {"recipient_id": PSID}
-    assert world.standin.sent(PSID) == bodies
+    assert world.standin.sent(PSID) == bodies[:3]  # messages; sender actions apart
+    assert world.standin.sender_actions(PSID) == ["typing_on"]
     assert "X-Business-Use-Case-Usage" in answers[0].headers
 
 
@@ -209,7 +210,7 @@ def test_wrong_token_and_appsecret_proof(world: World) -> None:
                                      appsecret_proof="bad"))[:2] == (400, 100)
     assert world.graph.call("POST", "me/messages", text_body(),
                             appsecret_proof=proof).status_code == 200
-    assert world.standin.calls[0] == ("POST", "/v26.0/me/messages", 400)
+    assert world.standin.calls[0] == ("POST", "/v27.0/me/messages", 400)
 
 
 def test_unknown_customer(world: World) -> None:
@@ -369,7 +370,7 @@ def test_latency_is_per_request(world: World) -> None:
 
     with ThreadPoolExecutor(max_workers=60) as pool:
         statuses = list(pool.map(lambda _: requests.post(
-            f"{world.graph.url}/v26.0/me/messages", params={"access_token": TOKEN},
+            f"{world.graph.url}/v27.0/me/messages", params={"access_token": TOKEN},
             json=text_body(), timeout=5).status_code, range(60)))
 
     assert statuses == [200] * 60
@@ -384,7 +385,7 @@ def test_a_send_whose_caller_is_gone_is_still_accepted_and_echoed(world: World) 
     body = text_body("sent just before the worker died")
     body["message"]["metadata"] = "sd:1000000001:message:m_1#0"
     with pytest.raises(requests.ReadTimeout):
-        requests.post(f"{world.graph.url}/v26.0/me/messages", params={"access_token": TOKEN},
+        requests.post(f"{world.graph.url}/v27.0/me/messages", params={"access_token": TOKEN},
                       json=body, timeout=0.1)  # the caller gives up: gone
     assert world.standin.in_flight == 1
 
@@ -423,7 +424,7 @@ def test_clients_keep_their_connections_open(world: World, monkeypatch: pytest.M
 
     def calls(thread: int) -> list[int]:
         body = text_body(psid=PSID if thread % 2 else "nobody")
-        return [session.post(f"{world.graph.url}/v26.0/me/messages", json=body, timeout=5,
+        return [session.post(f"{world.graph.url}/v27.0/me/messages", json=body, timeout=5,
                              params={"access_token": TOKEN}).status_code for _ in range(10)]
 
     with ThreadPoolExecutor(max_workers=32) as pool:
