@@ -23,23 +23,13 @@ from config.settings import as_environ
 from messenger.standin import Standin
 from tests.conftest import make_settings
 from tests.support import payloads as p
+from tests.support.procfile import run_release
 from tests.support.servers import free_port, wait_until
 from tests.support.service import Service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = ["billing", "technical", "hours", "refunds", "invoices", "account"]
-
-
-def run_release(environ: dict[str, str], log: Path) -> None:
-    """The Procfile's `release` line (the schema migrations), once, as a deploy runs it."""
-    line = next(text.split(":", 1)[1] for text in (ROOT / "Procfile").read_text().splitlines()
-                if text.startswith("release:"))
-    env = {**os.environ, **environ,
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    with log.open("ab") as out:
-        subprocess.run(["bash", "-c", line.strip()], cwd=ROOT, env=env, stdout=out,
-                       stderr=subprocess.STDOUT, check=True, timeout=60)
 
 
 def start_web_process(environ: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:

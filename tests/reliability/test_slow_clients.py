@@ -31,6 +31,7 @@ from config.settings import as_environ
 from core.web_worker import BODY_GRACE_SECONDS
 from tests.conftest import make_settings
 from tests.support import payloads as p
+from tests.support.procfile import procfile_line, run_release
 from tests.support.servers import free_port, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -44,10 +45,11 @@ POSTING_SECONDS = 8.0
 @contextmanager
 def procfile_web(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, int, subprocess.Popen[bytes]]]:
     """The Procfile's `web` line through the shell, as a Procfile runner starts it."""
-    line = next(text.split(":", 1)[1] for text in (ROOT / "Procfile").read_text().splitlines()
-                if text.startswith("web:"))
+    line = procfile_line("web")
     port = free_port()
-    env = {**os.environ, **as_environ(make_settings(tmp_path, redis_url=redis_url)),
+    environ = as_environ(make_settings(tmp_path, redis_url=redis_url))
+    run_release(environ, tmp_path / "release.log")  # the web refuses a database not migrated
+    env = {**os.environ, **environ,
            "PORT": str(port), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     with (tmp_path / "web.log").open("ab") as log:
         process = subprocess.Popen(["bash", "-c", "exec " + line.strip()], cwd=ROOT, env=env,
