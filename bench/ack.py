@@ -40,6 +40,7 @@ from bench.procs import (
 )
 from bench.signed import APP_SECRET, write_bodies
 from bench.trickle import Tricklers
+from core.schema import upgrade_database
 
 LUA = Path(__file__).with_name("ack.lua")
 TARGETS = {"bare": "bench.bare:app", "webhook": "app:app"}
@@ -85,6 +86,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install wrk")
     work = Path(tempfile.mkdtemp(prefix="bench-ack-"))
+    upgrade_database(database_url(work))  # the Procfile's release step: the web refuses without
     print(f"logs in {work}", flush=True)
     with redis_server(work) as redis_url, Processes(work) as procs:
         results: dict[str, list[Result]] = {name: [] for name in TARGETS}
