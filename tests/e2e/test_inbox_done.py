@@ -38,7 +38,9 @@ def test_done_passes_the_thread_back_and_the_bot_greets_at_once(
     with_an_agent(fake, "3001")
     assert fake.agent_done("3001") is not None  # the pass_thread_control webhook
     back = next_sends(fake, "3001")[-1]
-    assert RETURNED in text_of(back) and "Live Agent Request" in chips(back)
+    # greeted at once, with the satisfaction question (SPEC "Satisfaction") as its chips
+    assert RETURNED in text_of(back) and "rate the help" in text_of(back)
+    assert chips(back)[0] == "⭐" and len(chips(back)) == 5
     assert fake.owner("3001") == p.APP_ID
 
 
