@@ -131,7 +131,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: str = ".e
         if settings.redis_url:  # web and worker may be on other machines: one key for all
             raise ConfigError("SECRET_KEY: required when REDIS_URL is set (the same value on "
                               "every process and machine)")
-        settings = settings.with_(secret_key=_instance_secret_key(Path(settings.instance_path)))
+        settings = settings.with_(secret_key=instance_secret_key(Path(settings.instance_path)))
     return settings
 
 
@@ -189,7 +189,7 @@ def require_app_id(settings: Settings) -> None:
                           "(this app's id, from the App Dashboard)")
 
 
-def _instance_secret_key(instance: Path) -> str:
+def instance_secret_key(instance: Path) -> str:
     """SECRET_KEY default on one machine: generated once into instance/ and kept there.
 
     Processes started together all end up with the first key written: each writes its

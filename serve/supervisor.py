@@ -21,9 +21,8 @@ from pathlib import Path
 from honcho.environ import parse_procfile
 from honcho.manager import Manager
 
-from config.settings import Settings
+from config.settings import Settings, instance_secret_key
 from serve.redis_server import LocalRedis, start_redis
-from serve.secret import shared_secret_key
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCFILE = ROOT / "Procfile"
@@ -51,7 +50,7 @@ def child_environ(settings: Settings, *, port: int, redis_url: str,
     share, the SECRET_KEY they share, and this checkout's code and tools."""
     path = os.pathsep.join(p for p in (str(Path(sys.executable).parent), base.get("PATH")) if p)
     python_path = os.pathsep.join(p for p in (str(ROOT), base.get("PYTHONPATH")) if p)
-    secret = settings.secret_key or shared_secret_key(Path(settings.instance_path))
+    secret = settings.secret_key or instance_secret_key(Path(settings.instance_path))
     return {**base, "PORT": str(port), "REDIS_URL": redis_url, "SECRET_KEY": secret,
             "PATH": path, "PYTHONPATH": python_path, "PYTHONUNBUFFERED": "1"}
 

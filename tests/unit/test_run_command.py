@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
+from config.settings import instance_secret_key
 from serve.cli import credentials_problem, parse_args
 from serve.redis_server import RedisStartError, start_redis
-from serve.secret import shared_secret_key
 from serve.supervisor import Plan, ReleaseFailed, child_environ, read_procfile, supervise
 from tests.conftest import ROOT, make_settings
 from tests.support import payloads as p
@@ -95,7 +95,7 @@ def test_every_process_gets_the_same_secret_key_and_this_checkout(tmp_path: Path
 
 def test_the_secret_key_is_made_once_private_and_whole(tmp_path: Path) -> None:
     with ThreadPoolExecutor(8) as pool:
-        keys = set(pool.map(lambda _: shared_secret_key(tmp_path / "instance"), range(16)))
+        keys = set(pool.map(lambda _: instance_secret_key(tmp_path / "instance"), range(16)))
     assert len(keys) == 1
     path = tmp_path / "instance" / "secret_key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

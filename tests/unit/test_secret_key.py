@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import ConfigError, _instance_secret_key, load_settings
+from config.settings import ConfigError, instance_secret_key, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTERS = 3
@@ -54,7 +54,7 @@ def test_the_key_is_kept_across_starts_and_an_old_loose_file_is_tightened(tmp_pa
     instance.mkdir()
     (instance / "secret_key").write_text("kept-key\n")
     (instance / "secret_key").chmod(0o644)
-    assert _instance_secret_key(instance) == "kept-key"
+    assert instance_secret_key(instance) == "kept-key"
     assert stat.S_IMODE((instance / "secret_key").stat().st_mode) == 0o600
 
 
