@@ -55,7 +55,9 @@ def verify() -> tuple[Response, int]:
 def install(app: Flask) -> None:
     """Serve GET /webhook from the blueprint and POST /webhook in front of Flask."""
     app.register_blueprint(bp)
-    app.wsgi_app = WebhookReceiver(app.wsgi_app, app.extensions["runtime"])  # type: ignore[method-assign]
+    receiver = WebhookReceiver(app.wsgi_app, app.extensions["runtime"])
+    app.extensions["fail_fast_mailbox"] = receiver.ingest.mailbox  # /healthz uses it too
+    app.wsgi_app = receiver  # type: ignore[method-assign]
 
 
 class WebhookReceiver:
