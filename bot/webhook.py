@@ -32,7 +32,7 @@ from core.mailbox import Mailbox
 from core.page_health import page_health
 from core.runtime import Runtime
 from messenger import signature
-from messenger.events import parse_payload, policy_notices
+from messenger.events import OBJECTS, parse_payload, policy_notices
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
@@ -99,7 +99,7 @@ class WebhookReceiver:
         if b"policy_enforcement" in raw and not self.note_policy(data):
             return 503, _error("the notice could not be recorded; retry later")
         metrics.events_received.inc(len(events))
-        if kind != "page" or not events:
+        if kind not in OBJECTS or not events:  # Messenger's "page" and "instagram" only
             return 200, b'{"queued":0}'  # signed by Meta: accept, nothing to do
         try:
             added = self.ingest.ingest(events)
