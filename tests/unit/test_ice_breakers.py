@@ -1,0 +1,40 @@
+"""Instagram's ice breakers from the flows: the menu's first four keywords, every locale."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.flows.loader import load_flows
+from bot.flows.schema import Flows
+from messenger.ice_breakers import QUESTIONS_MAX, build_ice_breakers, check_ice_breakers
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def flows() -> Flows:
+    return load_flows(ROOT / "config" / "flows.yaml")
+
+
+def test_the_shipped_flows_make_ice_breakers_instagram_accepts(flows: Flows) -> None:
+    body = build_ice_breakers(flows)
+    assert check_ice_breakers(body) == []
+    assert body["platform"] == "instagram"
+    assert not {"get_started", "greeting", "persistent_menu"} & set(body)
+    default, *others = body["ice_breakers"]
+    assert default["locale"] == "default"
+    assert [a["payload"] for a in default["call_to_actions"]] == [
+        f"flow:{fid}" for fid in flows.menu.items[:QUESTIONS_MAX]]
+    spanish = next(e for e in others if e["locale"] == "es_LA")
+    assert [a["question"] for a in spanish["call_to_actions"]] == [
+        flows.title(fid, "es") for fid in flows.menu.items[:QUESTIONS_MAX]]
+
+
+def test_what_instagram_refuses_is_named(flows: Flows) -> None:
+    body = build_ice_breakers(flows)
+    too_many = {**body, "ice_breakers": [{**body["ice_breakers"][0], "call_to_actions":
+                                          body["ice_breakers"][0]["call_to_actions"] * 2}]}
+    assert any("8 questions" in p for p in check_ice_breakers(too_many))
+    no_default = {**body, "ice_breakers": body["ice_breakers"][1:]}
+    assert any("locale default is required" in p for p in check_ice_breakers(no_default))
+    with_greeting = {**body, "greeting": [{"locale": "default", "text": "Hi"}]}
+    assert any(p.startswith("greeting: Instagram has none") for p in check_ice_breakers(with_greeting))
