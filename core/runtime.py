@@ -62,6 +62,10 @@ class Runtime:
             raise UnknownAccount(f"account {account_id} is not in the pages file")
         return found
 
+    def page_id_of(self, account_id: str) -> str:
+        """The Page serving this account: the key of what Meta limits per Page (send rate)."""
+        return self.account(account_id).page.id
+
     def graph_for(self, account_id: str) -> GraphClient:
         """The client with the token of the Page serving this account (never another's)."""
         page = self.account(account_id).page
