@@ -13,7 +13,8 @@ from typing import Any
 
 from bot.flows.schema import Flows
 from bot.replies import flow_payload
-from messenger.profile import KNOWN_META_LOCALES, PAYLOAD_MAX, locale_pairs
+from messenger.graph import GraphClient
+from messenger.profile import KNOWN_META_LOCALES, PAYLOAD_MAX, ProfileError, locale_pairs
 
 PLATFORM = "instagram"
 QUESTIONS_MAX = 4
@@ -68,3 +69,17 @@ def describe(body: Json) -> str:
         return "no ice breakers"
     questions = ", ".join(action["question"] for action in entries[0]["call_to_actions"])
     return f"Instagram ice breakers in {len(entries)} locales ({questions})"
+
+
+def set_ice_breakers(graph: GraphClient, flows: Flows) -> tuple[Json, bool]:
+    """Set the linked Instagram account's ice breakers with its Page's client, unless it
+    already has them: (body, sent). ProfileError (nothing sent) if Instagram would refuse."""
+    body = build_ice_breakers(flows)
+    problems = check_ice_breakers(body)
+    if problems:
+        raise ProfileError(problems)
+    current = graph.get_messenger_profile(FIELDS, platform=PLATFORM).get("data") or [{}]
+    if current[0].get("ice_breakers") == body["ice_breakers"]:
+        return body, False
+    graph.set_messenger_profile(body, platform=PLATFORM)
+    return body, True

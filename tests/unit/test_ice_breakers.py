@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+import responses
+from responses import matchers
 
 from bot.flows.loader import load_flows
 from bot.flows.schema import Flows
-from messenger.ice_breakers import QUESTIONS_MAX, build_ice_breakers, check_ice_breakers
+from messenger.graph import GraphClient
+from messenger.ice_breakers import (
+    QUESTIONS_MAX,
+    build_ice_breakers,
+    check_ice_breakers,
+    set_ice_breakers,
+)
 from tests.conftest import ROOT
 
 
@@ -38,3 +48,20 @@ def test_what_instagram_refuses_is_named(flows: Flows) -> None:
     assert any("locale default is required" in p for p in check_ice_breakers(no_default))
     with_greeting = {**body, "greeting": [{"locale": "default", "text": "Hi"}]}
     assert any(p.startswith("greeting: Instagram has none") for p in check_ice_breakers(with_greeting))
+
+
+PROFILE = "https://graph.facebook.com/v27.0/me/messenger_profile"
+
+
+def test_setting_them_asks_instagram_first_and_sends_only_a_change(flows: Flows) -> None:
+    client = GraphClient(access_token="PAGE-TOKEN-x", app_secret="secret", sleep=lambda _: None)
+    platform = matchers.query_param_matcher({"platform": "instagram"}, strict_match=False)
+    with responses.RequestsMock(target="messenger.graph_adapter.GraphAdapter.send") as mocked:
+        mocked.get(PROFILE, json={"data": []}, match=[platform])
+        mocked.post(PROFILE, json={"result": "success"}, match=[platform])
+        body, sent = set_ice_breakers(client, flows)
+        assert sent and json.loads(mocked.calls[1].request.body) == body
+    with responses.RequestsMock(target="messenger.graph_adapter.GraphAdapter.send") as mocked:
+        mocked.get(PROFILE, json={"data": [{"ice_breakers": body["ice_breakers"]}]},
+                   match=[platform])
+        assert set_ice_breakers(client, flows) == (body, False)  # no POST: already set
