@@ -175,7 +175,7 @@ def _prepare_customer(rt: Runtime, item: Queued) -> None:
             session.add(customer)
     if customer.profile_checked:
         return
-    on_instagram = instagram.is_instagram(rt.account(customer.page_id).channel)
+    on_instagram = instagram.is_instagram(customer.channel)
     fields = instagram.PROFILE_FIELDS if on_instagram else ("first_name", "locale")
     try:
         profile = rt.graph_for(customer.page_id).get_user_profile(customer.psid, fields)
