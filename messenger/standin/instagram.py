@@ -41,10 +41,14 @@ def not_owner() -> GraphError:
     return GraphError(100, NOT_OWNER, subcode=2534037)
 
 
+def no_instagram_account() -> GraphError:
+    return bad_param("The Page has no linked Instagram professional account")
+
+
 class InstagramAccount(Page):
     """One Instagram account's threads; `page_id` is the account id, as webhooks name it."""
 
-    webhook_object = WEBHOOK_OBJECT
+    webhook_object = WEBHOOK_OBJECT  # and its id (`page_id`) is the account's
 
     def __init__(self, *, account_id: str, page_id: str, app_id: str) -> None:
         super().__init__(page_id=account_id, app_id=app_id, inbox_app_id=INSTAGRAM_INBOX_APP_ID)

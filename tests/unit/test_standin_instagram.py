@@ -100,3 +100,75 @@ def test_its_profile_takes_ice_breakers_never_get_started_or_greeting(
 def test_seen_is_a_read_naming_a_message(account: InstagramAccount) -> None:
     [(event, standby)] = instagram.seen(account, NOW + 2, IGSID)
     assert set(event["read"]) == {"mid"} and not standby
+
+
+# Over HTTP: the linked account behind its Page, reached with the Page's token ------------
+
+
+@pytest.fixture
+def served() -> Any:
+    from messenger.graph import GraphClient
+    from messenger.standin import Standin, serve_standin
+
+    spain = Standin(page_id="1001", app_id=APP, app_secret="s", access_token="token-es")
+    france = Standin(page_id="1002", app_id=APP, app_secret="s", access_token="token-fr")
+    spain.link_instagram("1784001")
+    spain.add_instagram_user(IGSID, username="ana.silva")
+    spain.customer_says("ana", "Hola")  # a Messenger customer of the same Page
+    server, url = serve_standin(spain, others=[france])
+    clients = [GraphClient(access_token=token, app_secret="s", api_url=url, max_attempts=1)
+               for token in ("token-es", "token-fr")]
+    yield spain, *clients
+    for client in clients:
+        client.session.close()
+    server.shutdown()
+    spain.close()
+    france.close()
+
+
+def test_instagram_webhooks_name_the_account_and_the_page_token_answers(served: Any) -> None:
+    from messenger.errors import RecipientUnavailable
+
+    spain, es, fr = served
+    spain.customer_says(IGSID, "hola")
+    assert spain.webhooks[-1]["object"] == "instagram"
+    assert spain.webhooks[-1]["entry"][0]["id"] == "1784001"
+    assert es.get_user_profile(IGSID, ("name", "username"))["username"] == "ana.silva"
+    es.send_message(IGSID, {"text": "Hi @ana.silva!"})
+    echo = spain.webhooks[-1]
+    assert echo["object"] == "instagram" and echo["entry"][0]["messaging"][0]["message"]["is_echo"]
+    assert [b["message"]["text"] for b in spain.sent(IGSID)] == ["Hi @ana.silva!"]
+    with pytest.raises(RecipientUnavailable):  # another Page's token: no such user
+        fr.send_message(IGSID, {"text": "wrong Page"})
+    seen = spain.customer_sees(IGSID)
+    assert "mid" in seen["read"] and spain.webhooks[-1]["object"] == "instagram"
+
+
+def test_handover_to_the_instagram_inbox_then_sends_fail_with_2534037(served: Any) -> None:
+    from messenger.errors import ThreadOwnedByOtherApp
+
+    spain, es, _ = served
+    spain.customer_says(IGSID, "agent")
+    es.pass_thread_control(IGSID, target_app_id=INSTAGRAM_INBOX_APP_ID)
+    assert spain.owner(IGSID) == INSTAGRAM_INBOX_APP_ID
+    assert es.thread_owner(IGSID) == INSTAGRAM_INBOX_APP_ID
+    with pytest.raises(ThreadOwnedByOtherApp) as caught:
+        es.send_message(IGSID, {"text": "still the bot"})
+    assert (caught.value.code, caught.value.subcode) == (100, 2534037)
+    es.pass_thread_control("ana", target_app_id="263902037430900")  # the Page's own inbox
+    assert spain.owner("ana") == "263902037430900"
+
+
+def test_the_instagram_profile_is_set_apart_from_the_pages(served: Any) -> None:
+    from messenger.errors import BadRequest
+
+    spain, es, _ = served
+    breakers = [{"locale": "default", "call_to_actions": [
+        {"question": "Billing", "payload": "flow:billing"}]}]
+    es.set_messenger_profile({"platform": "instagram", "ice_breakers": breakers},
+                             platform="instagram")
+    assert spain.instagram.messenger_profile == {"ice_breakers": breakers}
+    assert spain.messenger_profile == {}
+    with pytest.raises(BadRequest):
+        es.set_messenger_profile({"greeting": [{"locale": "default", "text": "Hi"}]},
+                                 platform="instagram")
