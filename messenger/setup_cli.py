@@ -1,6 +1,7 @@
 """`flask messenger ...`: a page admin's set-up commands, for every Page or `--page ID`.
 
 `setup-profile` sets Get Started, greeting and persistent menu from the Page's flows file
+(and, for a Page with a linked Instagram account, Instagram's ice breakers)
 (`--dry-run` prints the JSON instead), `subscribe` subscribes the app to the page's
 webhook fields, `status` reports what Facebook has, so set-up mistakes show at once.
 With a pages file each Page is done with its own token and flows, under a `Page ID
@@ -18,13 +19,15 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from bot.flows.loader import FlowsError, load_flows
+from bot.flows.schema import Flows
 from config.pages import Page
 from config.settings import Settings
 from core.runtime import Runtime
+from messenger import ice_breakers
 from messenger import setup_checks as checks
 from messenger.errors import GraphError
 from messenger.graph import GraphClient
-from messenger.profile import build_profile, check_profile, describe
+from messenger.profile import ProfileError, build_profile, check_profile, describe
 from messenger.subscription import WEBHOOK_FIELDS
 
 messenger_cli = AppGroup("messenger", help="Set up the Facebook Pages: profile, webhook, checks.")
@@ -119,16 +122,32 @@ def _setup_profile(page: Page, dry_run: bool) -> None:
         raise SetupFailed("the Messenger profile breaks Messenger's limits; nothing was sent")
     if dry_run:
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
-        return
-    graph = _graph(page)
-    if checks.current_profile(graph, _call) == body:
+    elif checks.current_profile(graph := _graph(page), _call) == body:
         click.echo(f"Messenger profile already up to date: {describe(body)}")
+    else:
+        _call("setting the Messenger profile", lambda: graph.set_messenger_profile(body))
+        if "persistent_menu" not in body:
+            _call("removing the persistent menu",
+                  lambda: graph.delete_messenger_profile(["persistent_menu"]))
+        click.echo(f"Messenger profile set: {describe(body)}")
+    if page.instagram_id:  # Instagram: ice breakers only, never Get Started, greeting or menu
+        _setup_ice_breakers(page, flows, dry_run)
+
+
+def _setup_ice_breakers(page: Page, flows: Flows, dry_run: bool) -> None:
+    body = ice_breakers.build_ice_breakers(flows)
+    if dry_run:
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
-    _call("setting the Messenger profile", lambda: graph.set_messenger_profile(body))
-    if "persistent_menu" not in body:
-        _call("removing the persistent menu",
-              lambda: graph.delete_messenger_profile(["persistent_menu"]))
-    click.echo(f"Messenger profile set: {describe(body)}")
+    try:
+        _, sent = _call("setting Instagram's ice breakers",
+                        lambda: ice_breakers.set_ice_breakers(_graph(page), flows))
+    except ProfileError as error:
+        for problem in error.problems:
+            click.echo(f"{page.flows_path}: {problem}", err=True)
+        raise SetupFailed("the ice breakers break Instagram's limits; nothing was sent") from None
+    state = "set" if sent else "already up to date"
+    click.echo(f"Instagram {page.instagram_id}: {ice_breakers.describe(body)} {state}")
 
 
 @messenger_cli.command("subscribe")
