@@ -49,8 +49,7 @@ class Runtime:
     @cached_property
     def pages_store(self) -> PagesStore:
         """Loaded on first use; raises PagesError if the pages file is broken."""
-        return PagesStore(self.settings, on_load=lambda directory: redact_also(
-            [page.token for page in directory.pages]))
+        return pages_store(self.settings)
 
     @property
     def pages(self) -> PagesDirectory:
@@ -75,7 +74,7 @@ class Runtime:
         with _clients_lock:  # one pooled client per token, for the life of the process
             client = self._graphs.get(page.token)
             if client is None:
-                client = self._graphs[page.token] = self._new_graph(page.token)
+                client = self._graphs[page.token] = self._new_graph(page.token, page.id)
             return client
 
     def flows_for(self, account_id: str) -> FlowsStore:
@@ -95,7 +94,7 @@ class Runtime:
             return self.flows
         return self.flows_for(account_id)
 
-    def _new_graph(self, token: str) -> GraphClient:
+    def _new_graph(self, token: str, page_id: str = "") -> GraphClient:
         s = self.settings
         return GraphClient(
             access_token=token,
@@ -103,6 +102,7 @@ class Runtime:
             api_url=s.graph_api_url,
             api_version=s.graph_api_version,
             pool_size=max(s.drain_threads * 2, 10),
+            page=page_id,
         )
 
     @property
@@ -134,6 +134,12 @@ def build_runtime(settings: Settings, *, timing: Timing | None = None,
     return Runtime(settings, engine, redis, Mailbox(redis, timing), dispatcher)
 
 
+def pages_store(settings: Settings) -> PagesStore:
+    """The pages file's store; its tokens are redacted from the logs from then on."""
+    return PagesStore(settings, on_load=lambda directory: redact_also(
+        [page.token for page in directory.pages]))
+
+
 def import_models() -> None:
     """Register every package's tables with SQLModel (migrations/env.py compares them)."""
     import attachments.models  # noqa: F401
@@ -155,8 +161,9 @@ def current() -> Runtime:
             settings = load_settings()
             require_app_id(settings)  # the worker serves a real Page only knowing its own id
             configure_logging(settings)  # a worker process: redact secrets here too
+            pages = pages_store(settings)  # a broken pages file stops the worker at start
             _current = build_runtime(settings)
-            _current.pages  # noqa: B018 - a broken pages file stops the worker at start
+            _current.pages_store = pages
         return _current
 
 
