@@ -97,3 +97,9 @@ def test_long_flow_texts_are_split_for_instagram_only(flows: Flows) -> None:
     on_messenger = turn(long, customer(state={"greeted": True}), ig.text("9001", "zzz"),
                         account=messenger)
     assert len(texts(on_messenger)) == 1
+
+
+def test_an_unsent_instagram_message_gets_no_answer(flows: Flows) -> None:
+    unsent = ig.text("9001", "oops")
+    unsent["message"] = {"mid": unsent["message"]["mid"], "is_deleted": True}
+    assert turn(flows, customer(state={"greeted": True}), unsent).calls == []
