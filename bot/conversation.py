@@ -59,7 +59,7 @@ def record_inbound(turn: Turn) -> None:
 
 def on_message(turn: Turn) -> None:
     message = _part(turn, "message")
-    if message.get("is_deleted"):  # Instagram: the customer unsent a message; nothing to say
+    if instagram.needs_no_answer(message):  # unsent, or a story mention: nothing was asked
         return
     quick = _dict(message.get("quick_reply")).get("payload")
     if isinstance(quick, str) and quick:

@@ -36,6 +36,16 @@ def is_instagram(channel: str | None) -> bool:
     return channel == CHANNEL
 
 
+def needs_no_answer(message: dict[str, Any]) -> bool:
+    """An Instagram message the bot keeps quiet on: one the customer unsent (`is_deleted`), or
+    a mention of the account in their story (nothing was asked; it stays in the transcript)."""
+    if message.get("is_deleted"):
+        return True
+    attachments = message.get("attachments")
+    return (not message.get("text") and isinstance(attachments, list) and bool(attachments)
+            and all(isinstance(a, dict) and a.get("type") == "story_mention" for a in attachments))
+
+
 def takes_file(kind: str, content_type: str | None) -> bool:
     """Whether Instagram takes a file of this kind and type (else the ticket links it)."""
     return content_type in MEDIA.get(kind, ())
