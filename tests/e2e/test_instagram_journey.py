@@ -27,6 +27,7 @@ from tickets.models import Ticket
 
 pytestmark = pytest.mark.e2e
 IG_ID, IGSID = "1784001", "5550001"
+ADMIN = "admin-api-token-for-tests"
 PAGES = f"""\
 pages:
   - id: "1001"
@@ -66,7 +67,7 @@ def desk(start_service: StartService, standin: tuple[Standin, str], france: Stan
     monkeypatch.setenv("ES_TOKEN", "token-es")  # the worker process inherits them
     monkeypatch.setenv("FR_TOKEN", "token-fr")
     service = start_service(pages_path=str(tmp_path / "pages.yaml"),
-                            messenger_page_access_token=None)
+                            messenger_page_access_token=None, admin_api_token=ADMIN)
     france.webhook_url = standin[0].webhook_url
     return service
 
@@ -168,6 +169,9 @@ def test_instagram_beside_two_pages_through_web_and_worker(
     assert f"#{ticket.id}" in text_of(done)
     assert (ticket.channel, ticket.page_id, ticket.created_by) == ("instagram", "1001",
                                                                    "@ana.silva")
+    api = desk.app.test_client().get(f"/api/tickets/{ticket.id}",
+                                     headers={"Authorization": f"Bearer {ADMIN}"}).get_json()
+    assert (api["channel"], api["page_id"]) == ("instagram", "1001")
 
     settle(spain, IGSID)
     agent_lines = [c for c in spain.control_calls("2001")]
