@@ -38,6 +38,7 @@ class Settings:
     database_url: str = "sqlite:///instance/support_desk.db"
     redis_url: str | None = None
     flows_path: str = "config/flows.yaml"
+    pages_path: str | None = None  # None: config/pages.yaml if it exists (config.pages)
     smtp_url: str | None = None
     support_email_from: str = "support@localhost"
     inbound_email_token: str | None = None
@@ -89,6 +90,7 @@ _ENV: dict[str, str] = {
     "DATABASE_URL": "database_url",
     "REDIS_URL": "redis_url",
     "FLOWS_PATH": "flows_path",
+    "PAGES_PATH": "pages_path",
     "SMTP_URL": "smtp_url",
     "SUPPORT_EMAIL_FROM": "support_email_from",
     "INBOUND_EMAIL_TOKEN": "inbound_email_token",
@@ -184,8 +186,13 @@ def _check(settings: Settings) -> None:
 def require_app_id(settings: Settings) -> None:
     """The web and the worker serve a real Page only knowing this app's id: without it, this
     app's own echoes, the Page Inbox's and other apps' cannot be told apart."""
-    if settings.messenger_page_access_token and not settings.messenger_app_id:
+    if settings.messenger_app_id:
+        return
+    if settings.messenger_page_access_token:
         raise ConfigError("MESSENGER_APP_ID: required when MESSENGER_PAGE_ACCESS_TOKEN is set "
+                          "(this app's id, from the App Dashboard)")
+    if settings.pages_path or Path("config/pages.yaml").exists():
+        raise ConfigError("MESSENGER_APP_ID: required when a pages file is used "
                           "(this app's id, from the App Dashboard)")
 
 
