@@ -10,15 +10,27 @@ from flask.blueprints import BlueprintSetupState
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlmodel import Session
 
+from config.pages import PagesDirectory, load_pages
 from core.runtime import Runtime
 
 SESSION_LIFETIME = timedelta(hours=8)
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 
 
 def runtime() -> Runtime:
     return current_app.extensions["runtime"]
+
+
+def pages() -> PagesDirectory:
+    """The Pages served (the runtime's directory, read once per app until it has one)."""
+    rt = runtime()
+    directory = getattr(rt, "pages", None)
+    if directory is None:
+        directory = current_app.extensions.get("tickets_pages")
+    if directory is None:
+        directory = current_app.extensions["tickets_pages"] = load_pages(rt.settings)
+    return directory
 
 
 def db() -> Session:

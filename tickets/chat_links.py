@@ -1,0 +1,54 @@
+"""Chat Support: per served Page and channel, the link that opens the conversation.
+
+`https://m.me/<username or Page id>?ref=my-tickets` for Messenger and, when the pages
+file names the account's username, `https://ig.me/m/<username>?ref=my-tickets` for
+Instagram: the bot answers that ref with the customer's sign-in link
+(tickets.referral). Without a pages file the Page id is not configured: the Page that
+webhooks name (the newest customer's) is used, and until one has written the entry is
+shown without a link and with a hint for the admin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from sqlmodel import Session, col, select
+
+from bot.models import Customer
+from config.pages import PagesDirectory
+from tickets.referral import MY_TICKETS_REF
+
+
+@dataclass(frozen=True)
+class ChatLink:
+    page_name: str  # "" in single-Page mode: the one Page needs no name
+    channel: str  # "messenger" | "instagram"
+    url: str | None  # None: the address is not known yet (single-Page mode, nobody wrote)
+
+
+def chat_links(pages: PagesDirectory, session: Session) -> list[ChatLink]:
+    """Each served Page's Messenger link, followed by its Instagram link when known."""
+    if pages.single:
+        page_id = _learned_page_id(session)
+        return [ChatLink("", "messenger", messenger_url(page_id) if page_id else None)]
+    links: list[ChatLink] = []
+    for page in pages.pages:
+        links.append(ChatLink(page.name, "messenger", messenger_url(page.username or page.id)))
+        if page.instagram_id and page.instagram_username:
+            links.append(ChatLink(page.name, "instagram", instagram_url(page.instagram_username)))
+    return links
+
+
+def messenger_url(page: str) -> str:
+    return f"https://m.me/{quote(page, safe='')}?ref={MY_TICKETS_REF}"
+
+
+def instagram_url(username: str) -> str:
+    return f"https://ig.me/m/{quote(username.lstrip('@'), safe='')}?ref={MY_TICKETS_REF}"
+
+
+def _learned_page_id(session: Session) -> str | None:
+    """The Page id webhooks name, as the newest customer keeps it (ids are digits)."""
+    page_id = session.exec(select(Customer.page_id).order_by(col(Customer.id).desc()).limit(1)).first()
+    return page_id if page_id and page_id.isdigit() else None
