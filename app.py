@@ -15,6 +15,7 @@ from flask import Flask
 
 from bot.flows.cli import flows_cli
 from bot.flows.loader import FlowsError
+from config.pages import PagesError
 from config.settings import ConfigError, Settings, load_settings, require_app_id
 from core import runtime
 from core.db_cli import db_cli
@@ -36,8 +37,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     rt = runtime.build_runtime(settings, check_schema=serving)  # `db upgrade` runs in the CLI
     runtime.install(rt)
     app.extensions["runtime"] = rt
+    rt.pages  # noqa: B018 - a broken pages file stops the server and the CLI at start
     if serving:
-        rt.flows.current  # noqa: B018 - a broken flows file stops a server at start
+        for account in rt.pages.accounts():  # a broken flows file stops a server at start
+            rt.flows_for(account.id).current  # noqa: B018
     _register_blueprints(app)
     app.cli.add_command(db_cli)
     app.cli.add_command(flows_cli)
@@ -79,6 +82,8 @@ def boot(settings: Settings | None = None) -> Flask:
         if click.get_current_context(silent=True) is None:  # serving; CLI commands set their own
             require_app_id(settings)
         return create_app(settings)
+    except PagesError as exc:
+        sys.exit("pages file refused:\n" + "\n".join(exc.problems))
     except ConfigError as exc:
         sys.exit(f"configuration error: {exc}")
     except FlowsError as exc:

@@ -52,7 +52,7 @@ def record_inbound(turn: Turn) -> None:
     elif turn.kind == "echo":
         message = _part(turn, "message")
         if not is_this_app(message.get("app_id"), ours=turn.settings.messenger_app_id,
-                           inbox=turn.settings.page_inbox_app_id):
+                           inbox=turn.handover_target):
             turn.hear("agent", "echo", message.get("text") or _describe_attachments(message),
                       None, message.get("mid"))
 

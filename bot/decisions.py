@@ -117,7 +117,9 @@ def decide(rt: Runtime, items: list[Queued]) -> Decided:
 
 
 def _decide(rt: Runtime, items: list[Queued]) -> Decided:
-    flows, first = rt.flows.current, items[0]
+    first = items[0]
+    account = rt.account(first.page_id)
+    flows = rt.flows_for(account.id).current
     keys = [event_key(item) for item in items]
     with session_scope(rt.engine) as session:
         found = session.exec(_CUSTOMER, params={
@@ -135,7 +137,7 @@ def _decide(rt: Runtime, items: list[Queued]) -> Decided:
             if key in handled:
                 decided.decisions.append(Decision(item, key))
                 continue
-            turn = Turn(customer, flows, item, rt.settings)
+            turn = Turn(customer, flows, item, rt.settings, account)
             try:
                 handle_turn(turn)
             except Exception:
@@ -173,7 +175,7 @@ def _prepare_customer(rt: Runtime, item: Queued) -> None:
     if customer.profile_checked:
         return
     try:
-        profile = rt.graph.get_user_profile(customer.psid)
+        profile = rt.graph_for(customer.page_id).get_user_profile(customer.psid)
     except GraphError as exc:
         if exc.retryable:
             raise

@@ -125,26 +125,27 @@ def _execute(rt: Runtime, customer: Customer, call: Call) -> str | None:
     if call.kind == FETCH_CALL:  # no Graph call: a paused Page must not hold back a file's fetch
         return executor(rt, customer, call)
     health = page_health(rt.redis, first_pause_ms=rt.settings.page_pause_ms)
-    trial = health.before_call(customer.page_id)
+    page_id = rt.page_id_of(customer.page_id)  # an Instagram account shares its Page's state
+    trial = health.before_call(page_id)
     try:
         result = executor(rt, customer, call)
     except GraphError as exc:
-        error = health.after_failure(customer.page_id, exc, trial=trial)
+        error = health.after_failure(page_id, exc, trial=trial)
         if error is exc:
             raise
         raise error from exc
     except BaseException:
         if trial:
-            health.end_trial(customer.page_id)
+            health.end_trial(page_id)
         raise
-    health.after_success(customer.page_id, trial=trial)
+    health.after_success(page_id, trial=trial)
     return result
 
 
 def _send(rt: Runtime, customer: Customer, call: Call) -> str | None:
     body = call.body
-    send_throttle(rt.redis, rt.settings.send_rate_per_page).wait(customer.page_id)
-    response = rt.graph.send_message(
+    send_throttle(rt.redis, rt.settings.send_rate_per_page).wait(rt.page_id_of(customer.page_id))
+    response = rt.graph_for(customer.page_id).send_message(
         customer.psid, body["message"], messaging_type=body.get("messaging_type", "RESPONSE"),
         tag=body.get("tag"), metadata=metadata_for(call.key),
     )
@@ -154,7 +155,7 @@ def _send(rt: Runtime, customer: Customer, call: Call) -> str | None:
 def _handover(kind: str) -> Callable[[Runtime, Customer, Call], str | None]:
     def make(rt: Runtime, customer: Customer, call: Call) -> str | None:
         body = {key: value for key, value in call.body.items() if key != FOLLOW_UP}
-        getattr(rt.graph, kind)(customer.psid, **body)
+        getattr(rt.graph_for(customer.page_id), kind)(customer.psid, **body)
         metrics.handovers.inc(call=kind)
         return "success"
 
@@ -163,7 +164,7 @@ def _handover(kind: str) -> Callable[[Runtime, Customer, Call], str | None]:
 
 def _thread_owner(rt: Runtime, customer: Customer, call: Call) -> str | None:
     """The owning app's id; "" when the thread is idle."""
-    return rt.graph.thread_owner(customer.psid) or ""
+    return rt.graph_for(customer.page_id).thread_owner(customer.psid) or ""
 
 
 _EXECUTORS: dict[str, Callable[[Runtime, Customer, Call], str | None]] = {
@@ -214,7 +215,8 @@ def _follow_up(rt: Runtime, session: Session, customer: Customer, row: Outbox, n
         return
     fresh = session.get(Customer, customer.id)
     assert fresh is not None
-    turn = Turn(fresh, rt.flows.current, _follow_up_item(fresh, row, outcome), rt.settings)
+    turn = Turn(fresh, rt.flows_for(fresh.page_id).current, _follow_up_item(fresh, row, outcome),
+                rt.settings, rt.account(fresh.page_id))
     if not handler(turn, outcome):
         _cancel_rest(session, row, f"cancelled by follow-up {name}")
     last = session.exec(select(func.max(Outbox.seq)).where(

@@ -9,6 +9,7 @@ from typing import Any
 from bot.flows.schema import Flows
 from bot.models import Customer
 from bot.replies import Message
+from config.pages import Account
 from config.settings import Settings
 from core.mailbox import Queued
 
@@ -19,10 +20,16 @@ class Turn:
     flows: Flows
     item: Queued
     settings: Settings
+    account: Account | None = None  # the Page or Instagram account; None: settings' one Page
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     # Transcript lines for the inbound side: (author, kind, text, payload, mid)
     heard: list[tuple[str, str, str | None, str | None, str | None]] = field(
         default_factory=list)
+
+    @property
+    def handover_target(self) -> str:
+        """The inbox app a conversation is passed to (Page Inbox, or Instagram's)."""
+        return self.account.handover_target if self.account else self.settings.page_inbox_app_id
 
     @property
     def event(self) -> dict[str, Any]:

@@ -103,6 +103,8 @@ webhook_requests = Counter("webhook_requests_total", "POST /webhook answers, by 
                            ["code"])
 events_received = Counter("events_received_total",
                           "Events in signed Messenger payloads that reached the webhook")
+events_ignored = Counter("events_ignored_total",
+                         "Events of a Page or Instagram account this deployment does not serve")
 events_acknowledged = Counter("events_acknowledged_total",
                               "Events answered 200: durably queued (or already queued before)")
 events_redelivered = Counter("events_redelivered_total",

@@ -1,0 +1,93 @@
+"""Runtime per Page: each account's Graph client and flows, the pages file's reload."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from config.pages import UnknownAccount
+from config.pages_store import PagesStore
+from core.runtime import Runtime, build_runtime
+from tests.conftest import ROOT, make_settings
+
+FLOWS = str(ROOT / "config" / "flows.yaml")
+ENV = {"ES_TOKEN": "EAAes-token", "FR_TOKEN": "EAAfr-token"}
+PAGES = """\
+pages:
+  - id: "1001"
+    name: Shop Spain
+    token_env: ES_TOKEN
+    instagram_id: "1784001"
+  - id: "1002"
+    name: Shop France
+    token_env: FR_TOKEN
+    flows: {flows}
+"""
+
+
+@pytest.fixture
+def rt(tmp_path: Path, redis: Redis, redis_url: str) -> Runtime:
+    other_flows = tmp_path / "flows-fr.yaml"
+    other_flows.write_text(Path(FLOWS).read_text())
+    pages = tmp_path / "pages.yaml"
+    pages.write_text(PAGES.format(flows=other_flows))
+    settings = make_settings(tmp_path, redis_url=redis_url, pages_path=str(pages))
+    runtime = build_runtime(settings)
+    runtime.pages_store = PagesStore(settings, ENV)
+    yield runtime
+    runtime.engine.dispose()
+
+
+def test_each_account_gets_its_own_pages_token(rt: Runtime) -> None:
+    spain, france = rt.graph_for("1001"), rt.graph_for("1002")
+    assert spain.access_token == "EAAes-token" and france.access_token == "EAAfr-token"
+    assert rt.graph_for("1784001") is spain  # Instagram answers through its linked Page
+    assert rt.graph_for("1001") is spain  # one pooled client per Page, not one per call
+
+
+def test_an_account_not_served_is_a_named_error(rt: Runtime) -> None:
+    with pytest.raises(UnknownAccount, match="9999"):
+        rt.graph_for("9999")
+    with pytest.raises(UnknownAccount):
+        rt.account("9999")
+    assert rt.account("1784001").channel == "instagram"
+
+
+def test_each_page_has_its_flows_file(rt: Runtime, tmp_path: Path) -> None:
+    assert rt.flows_for("1001") is rt.flows  # no file of its own: FLOWS_PATH
+    assert rt.flows_for("1002").path == tmp_path / "flows-fr.yaml"
+    assert rt.flows_for("1002") is rt.flows_for("1002")
+
+
+def test_single_page_mode_serves_any_page_with_the_one_token(tmp_path: Path, redis: Redis,
+                                                             redis_url: str) -> None:
+    runtime = build_runtime(make_settings(tmp_path, redis_url=redis_url))
+    try:
+        assert runtime.pages.single
+        assert runtime.graph_for("555") is runtime.graph
+        assert runtime.flows_for("555") is runtime.flows
+    finally:
+        runtime.engine.dispose()
+
+
+def test_a_broken_edit_keeps_the_last_good_pages(tmp_path: Path, caplog) -> None:
+    path = tmp_path / "pages.yaml"
+    path.write_text(PAGES.format(flows=FLOWS))
+    now = [0.0]
+    store = PagesStore(make_settings(tmp_path, pages_path=str(path)), ENV, clock=lambda: now[0])
+    path.write_text(PAGES.format(flows=FLOWS).replace("FR_TOKEN", "UNSET_TOKEN"))
+    os.utime(path, ns=(1, 1))  # a different signature even within the same clock tick
+    now[0] = 5.0
+    with caplog.at_level(logging.WARNING, logger="config.pages"):
+        assert [p.id for p in store.current.pages] == ["1001", "1002"]
+    assert "UNSET_TOKEN is not set" in caplog.text and "last good" in caplog.text
+    assert store.last_problems
+
+    path.write_text(PAGES.format(flows=FLOWS).split("  - id: \"1002\"")[0])
+    now[0] = 10.0
+    assert [p.id for p in store.current.pages] == ["1001"]
+    assert store.last_problems == []
