@@ -10,7 +10,7 @@ from flask.blueprints import BlueprintSetupState
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlmodel import Session
 
-from config.pages import PagesDirectory, load_pages
+from config.pages import PagesDirectory
 from core.runtime import Runtime
 
 SESSION_LIFETIME = timedelta(hours=8)
@@ -23,14 +23,8 @@ def runtime() -> Runtime:
 
 
 def pages() -> PagesDirectory:
-    """The Pages served (the runtime's directory, read once per app until it has one)."""
-    rt = runtime()
-    directory = getattr(rt, "pages", None)
-    if directory is None:
-        directory = current_app.extensions.get("tickets_pages")
-    if directory is None:
-        directory = current_app.extensions["tickets_pages"] = load_pages(rt.settings)
-    return directory
+    """The Pages served (the pages file's last good version)."""
+    return runtime().pages
 
 
 def db() -> Session:
