@@ -170,7 +170,8 @@ def _prepare_customer(rt: Runtime, item: Queued) -> None:
         customer = session.exec(select(Customer).where(
             Customer.page_id == item.page_id, Customer.psid == item.psid)).first()
         if customer is None:
-            customer = Customer(page_id=item.page_id, psid=item.psid)
+            customer = Customer(page_id=item.page_id, psid=item.psid,
+                                channel=rt.account(item.page_id).channel)
             session.add(customer)
     if customer.profile_checked:
         return

@@ -88,6 +88,12 @@ class Runtime:
                 store = self._flows[path] = FlowsStore(path)
             return store
 
+    def flows_or_default(self, account_id: str | None) -> FlowsStore:
+        """flows_for, or FLOWS_PATH's for no account or one no longer served (old tickets)."""
+        if account_id is None or self.pages.find(account_id) is None:
+            return self.flows
+        return self.flows_for(account_id)
+
     def _new_graph(self, token: str) -> GraphClient:
         s = self.settings
         return GraphClient(

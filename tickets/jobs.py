@@ -135,7 +135,7 @@ def _message(rt: Runtime, mail_id: int) -> EmailMessage:
         assert ticket is not None and ticket.id is not None
         reply = session.get(TicketReply, mail.reply_id) if mail.reply_id else None
         root = thread_root(session, ticket.id)
-        flows = rt.flows.current
+        flows = rt.flows_or_default(ticket.page_id).current
         title = type_title(flows, ticket.type_id, flows.default_locale)
         sender = rt.settings.support_email_from
         url = ticket_url(rt.settings.public_url, ticket.id)

@@ -14,7 +14,7 @@ from tickets.models import OutboundMail, Ticket, TicketReply
 
 PAGE_SIZE = 20
 LIST_COLUMNS = (Ticket.id, Ticket.title, Ticket.type_id, Ticket.status, Ticket.created_at, Ticket.created_by,
-                Ticket.source, Ticket.rating)
+                Ticket.source, Ticket.rating, Ticket.page_id, Ticket.channel)
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class TicketRow:
     created_by: str
     source: str
     rating: int | None = None
+    page_id: str | None = None
+    channel: str = "messenger"
 
 
 @dataclass(frozen=True)

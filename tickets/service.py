@@ -38,11 +38,15 @@ def customer_name(customer: Customer) -> str:
 
 def open_ticket(session: Session, *, customer: Customer, ticket_type: TicketType, title: str,
                 description: str, source: str, locale: str, sender: str,
-                source_key: str | None = None) -> tuple[Ticket, OutboundMail]:
+                source_key: str | None = None, page_id: str | None = None
+                ) -> tuple[Ticket, OutboundMail]:
+    """`page_id`: the Facebook Page (an Instagram customer's is its account's Page)."""
     assert customer.id is not None
+    channel = source if source in ("web", "email") else customer.channel
     ticket = Ticket(customer_id=customer.id, title=clean_title(title)[:TITLE_MAX], type_id=ticket_type.id,
                     description=clean_body(description)[:DESCRIPTION_MAX], created_by=customer_name(customer),
                     source=source, locale=locale, source_key=source_key,
+                    page_id=page_id or customer.page_id, channel=channel,
                     transcript=transcript(session, customer.id))
     session.add(ticket)
     session.flush()

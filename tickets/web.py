@@ -71,7 +71,7 @@ def chat(viewer: Viewer) -> Page:
 def new(viewer: Viewer) -> Page:
     if viewer.is_staff:
         return error_page(viewer, "forbidden", 403)
-    flows = runtime().flows.current
+    flows = _customer_flows(viewer)
     form = NewTicketForm()
     form.type.choices = [(type_id, flows.text(kind.title, viewer.locale))
                          for type_id, kind in ticket_types(flows).items()]
@@ -89,9 +89,10 @@ def _open_from_form(viewer: Viewer, form: NewTicketForm) -> int:
         customer = session.get(Customer, viewer.id)
         assert customer is not None
         ticket, _ = service.open_ticket(
-            session, customer=customer, ticket_type=ticket_types(rt.flows.current)[form.type.data],
+            session, customer=customer, ticket_type=ticket_types(_customer_flows(viewer))[form.type.data],
             title=form.title.data or "", description=form.description.data or "", source="web",
-            locale=viewer.locale, sender=rt.settings.support_email_from, source_key=key)
+            locale=viewer.locale, sender=rt.settings.support_email_from, source_key=key,
+            page_id=_page_of(rt, customer.page_id))
         session.commit()
         _enqueue(rt, [mail.id for mail in mails_of(session, ticket.id)])  # type: ignore[arg-type]
     assert ticket.id is not None
@@ -103,9 +104,11 @@ def _open_from_form(viewer: Viewer, form: NewTicketForm) -> int:
 def show(viewer: Viewer, ticket_id: int) -> Page:
     session = db()
     ticket = visible_ticket(session, ticket_id, customer_id=viewer.customer_id)
-    title = type_title(runtime().flows.current, ticket.type_id, viewer.locale)
+    title = type_title(runtime().flows_or_default(ticket.page_id).current, ticket.type_id,
+                       viewer.locale)
     return render("tickets/detail.html", viewer, ticket=ticket, replies=replies_of(session, ticket_id),
                   mails=mails_of(session, ticket_id), type_title=title,
+                  page_name=_page_name(ticket.page_id),
                   files=attachment_queries.of_ticket(session, ticket_id),
                   inline_types=INLINE_IMAGES, message_form=MessageForm(), action_form=ActionForm())
 
@@ -129,7 +132,8 @@ def resolve(viewer: Viewer, ticket_id: int) -> Page:
         return error_page(viewer, "form_expired", 400)
     rt, session = runtime(), db()
     ticket = visible_ticket(session, ticket_id, customer_id=viewer.customer_id)
-    mailbox = mailbox_for(rt.flows.current, ticket.type_id, rt.settings.support_email_from)
+    mailbox = mailbox_for(rt.flows_or_default(ticket.page_id).current, ticket.type_id,
+                          rt.settings.support_email_from)
     mail = service.resolve(session, ticket, mailbox=mailbox, sender=rt.settings.support_email_from)
     session.commit()
     _enqueue(rt, [mail.id if mail else None])
@@ -179,7 +183,8 @@ def _agent_reply(viewer: Viewer, ticket: Ticket, body: str) -> None:
 
 def _customer_message(viewer: Viewer, ticket: Ticket, body: str) -> None:
     rt, session = runtime(), db()
-    mailbox = mailbox_for(rt.flows.current, ticket.type_id, rt.settings.support_email_from)
+    mailbox = mailbox_for(rt.flows_or_default(ticket.page_id).current, ticket.type_id,
+                          rt.settings.support_email_from)
     mail = service.add_customer_message(session, ticket, body=body, source="web", mailbox=mailbox,
                                         sender=rt.settings.support_email_from, author=viewer.name)
     session.commit()
@@ -191,6 +196,25 @@ def _enqueue(rt: Runtime, mail_ids: list[int | None]) -> None:
         enqueue_mails(rt, mail_ids)
     except RedisError:  # the rows say "pending": `flask tickets send-pending` queues them again
         log.warning("emails %s stored but not queued: Redis unavailable", mail_ids)
+
+
+def _customer_flows(viewer: Viewer):  # type: ignore[no-untyped-def]
+    """The flows of the signed-in customer's Page (its ticket types)."""
+    customer = db().get(Customer, viewer.customer_id) if viewer.customer_id else None
+    return runtime().flows_or_default(customer.page_id if customer else None).current
+
+
+def _page_name(page_id: str | None) -> str | None:
+    rt = runtime()
+    if page_id is None or rt.pages.single:  # one Page: its name is not in any file
+        return None
+    page = rt.pages.page(page_id)
+    return page.name if page is not None else None
+
+
+def _page_of(rt: Runtime, account_id: str) -> str:
+    account = rt.pages.find(account_id)
+    return account.page.id if account is not None else account_id
 
 
 def _id_arg(name: str) -> int | None:

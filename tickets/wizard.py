@@ -168,7 +168,8 @@ def _open(turn: Turn, wizard: dict[str, Any], description: str) -> Ticket:
             ticket, _ = open_ticket(
                 session, customer=customer, ticket_type=ticket_types(turn.flows)[wizard["type"]],
                 title=wizard["title"], description=description, source="messenger", locale=turn.locale,
-                sender=rt.settings.support_email_from, source_key=key)
+                sender=rt.settings.support_email_from, source_key=key,
+                page_id=turn.account.page.id if turn.account else None)
             link_to_ticket(session, keys=wizard.get("files", []), customer_id=customer.id,  # type: ignore[arg-type]
                            ticket_id=ticket.id)  # type: ignore[arg-type]
         pending = pending_mail_ids(session, ticket.id)  # type: ignore[arg-type]
