@@ -50,5 +50,6 @@ def instagram_url(username: str) -> str:
 
 def _learned_page_id(session: Session) -> str | None:
     """The Page id webhooks name, as the newest customer keeps it (ids are digits)."""
-    page_id = session.exec(select(Customer.page_id).order_by(col(Customer.id).desc()).limit(1)).first()
+    page_id = session.exec(select(Customer.page_id).where(Customer.channel == "messenger")
+                           .order_by(col(Customer.id).desc()).limit(1)).first()
     return page_id if page_id and page_id.isdigit() else None
