@@ -225,6 +225,10 @@ class GraphClient(Bot):
     def subscribed_apps(self, page_id: str) -> Json:
         return self._request("GET", f"/{_node(page_id)}/subscribed_apps")
 
+    def whoami(self) -> Json:
+        """The token's Page: {"id", "name"} (`pages check` compares it with the pages file)."""
+        return self._request("GET", "/me", params={"fields": "id,name"})
+
     def messaging_feature_status(self) -> Json:
         return self._request("GET", "/me", params={"fields": "messaging_feature_status"})
 

@@ -8,10 +8,10 @@ token and answers errors in Meta's shape. The `/_standin/` control endpoints
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from flask import Blueprint, Flask, Response, after_this_request, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, after_this_request, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
@@ -37,10 +37,16 @@ class VersionConverter(BaseConverter):
     regex = r"v\d+\.\d+"
 
 
-def create_standin_app(standin: Standin, *, control: bool = True) -> Flask:
+def create_standin_app(standin: Standin, *, control: bool = True,
+                       others: Sequence[Standin] = ()) -> Flask:
+    """`others`: more Pages behind the same Graph API, each reached with its own token
+    (the `/_standin/` control endpoints drive `standin`)."""
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["standin"] = standin
+    app.extensions["standins"] = [standin, *others]
+    for other in others:  # one CDN for every Page's customers' files and uploads
+        other.media = standin.media
     app.url_map.converters["version"] = VersionConverter
     app.register_blueprint(graph)
     app.register_blueprint(media.cdn)
@@ -53,7 +59,8 @@ def create_standin_app(standin: Standin, *, control: bool = True) -> Flask:
 
 
 def _standin() -> Standin:
-    standin: Standin = current_app.extensions["standin"]
+    """The Page the request's token belongs to (the first Page before authentication)."""
+    standin: Standin = g.get("standin") or current_app.extensions["standin"]
     return standin
 
 
@@ -70,7 +77,17 @@ def _authenticate() -> None:
     if token is None and header.startswith("Bearer "):
         token = header.removeprefix("Bearer ")
     proof = request.args.get("appsecret_proof") or request.form.get("appsecret_proof")
-    _standin().check_credentials(token, proof)
+    g.standin = _page_of_token(token)
+    g.standin.check_credentials(token, proof)
+
+
+def _page_of_token(token: str | None) -> Standin:
+    """The Page whose token this is, as Facebook tells Pages apart: by the token."""
+    standins: list[Standin] = current_app.extensions["standins"]
+    for standin in standins:
+        if token is not None and standin.has_token(token):
+            return standin
+    return standins[0]  # refuses it with Facebook's 190
 
 
 # Send API (doc §4) ------------------------------------------------------------------------
@@ -161,7 +178,7 @@ def read_node(node: str) -> Response:
     for name in fields:
         if name not in PAGE_NODE_FIELDS:
             raise bad_param(f"Tried accessing nonexisting field ({name}) on node type (Page)")
-    values = {"id": standin.page_id, "name": f"{standin.app_name} Page",
+    values = {"id": standin.page_id, "name": standin.page_name or f"{standin.app_name} Page",
               "messaging_feature_status": FEATURE_STATUS}
     answer = {name: values[name] for name in fields or ("name",)}
     answer["id"] = standin.page_id  # Graph always names the node

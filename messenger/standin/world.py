@@ -60,6 +60,7 @@ class Standin:
         self.rate_limit_per_second: int | None = None
         self.require_appsecret_proof = False
         self.app_name = "Support Desk"
+        self.page_name: str | None = None  # GET /me's name; None: "<app name> Page"
         # Page-wide refusals (`refuse_all`, `revoke_token`), as Facebook applies them
         self.token_revoked = False
         self.refusal: tuple[int, int | None] | None = None
@@ -209,6 +210,9 @@ class Standin:
         self._poster.close()
 
     # Graph API --------------------------------------------------------------------------
+
+    def has_token(self, token: str) -> bool:
+        return hmac.compare_digest(token.encode(), self.access_token.encode())
 
     def check_credentials(self, token: str | None, proof: str | None) -> None:
         if (token is None or self.token_revoked
