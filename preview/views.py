@@ -11,11 +11,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 
 from messenger.profile import meta_locales
 from messenger.standin import Standin
 from messenger.standin.page import Page
+from preview.demo import DemoAccount, control_prefix
 from preview.local import GRAPH_PREFIX
 
 bp = Blueprint("preview", __name__, template_folder="templates", static_folder="static",
@@ -25,8 +26,15 @@ bp = Blueprint("preview", __name__, template_folder="templates", static_folder="
 NAMES = {"en": "Ana", "es": "Lucía", "pt": "João", "fr": "Camille", "de": "Lena", "it": "Giulia"}
 
 
+def _account() -> DemoAccount:
+    """The demo account the page shows (`?account=<id>`), else the first Page."""
+    accounts: list[DemoAccount] = current_app.extensions["preview_accounts"]
+    chosen = request.args.get("account")
+    return next((account for account in accounts if account.id == chosen), accounts[0])
+
+
 def _standin() -> Standin:
-    return current_app.extensions["standin"]
+    return _account().standin
 
 
 @bp.get("/")
@@ -36,11 +44,15 @@ def home() -> Response:
 
 @bp.get("/preview")
 def page() -> str:
-    standin = _standin()
-    config = {"graph": GRAPH_PREFIX, "control": f"{GRAPH_PREFIX}/_standin",
-              "status": url_for("preview.status"), "page_id": standin.page_id,
-              "app_id": standin.app_id, "inbox_app_id": standin.inbox_app_id}
-    return render_template("preview/index.html", config=config)
+    account, accounts = _account(), current_app.extensions["preview_accounts"]
+    standin = account.standin
+    config = {"graph": GRAPH_PREFIX, "control": control_prefix(GRAPH_PREFIX, account, account is accounts[0]),
+              "status": url_for("preview.status", account=account.id), "page_id": standin.page_id,
+              "app_id": standin.app_id, "inbox_app_id": standin.inbox_app_id,
+              "channel": account.channel, "page_name": account.page_name}
+    choices = [{"id": a.id, "label": a.label, "url": url_for("preview.page", account=a.id)}
+               for a in accounts]
+    return render_template("preview/index.html", config=config, account=account, choices=choices)
 
 
 @bp.get("/preview/api/status")

@@ -4,7 +4,7 @@
 "use strict";
 
 function PreviewConversation(config) {
-  const STORE = "support-desk-preview";
+  const STORE = `support-desk-preview:${config.page_id}`; // one conversation per Page and channel
   const WAIT_MS = 10000; // the typing indicator gives up after this long
 
   const state = {

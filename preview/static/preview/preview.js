@@ -121,7 +121,7 @@
     const box = $("conversation");
     if (!items.length && !typing) {
       const start = () => postback("GET_STARTED", "Get Started");
-      box.replaceChildren(R.welcome(greeting(), localeInfo(state.locale).name, start));
+      box.replaceChildren(R.welcome(greeting(), localeInfo(state.locale).name, start, config.page_name));
       return;
     }
     box.replaceChildren(...items.map(itemNode));
@@ -267,6 +267,7 @@
     $("menu-button").addEventListener("click", () => { $("menu-drawer").hidden = !$("menu-drawer").hidden; });
     $("new-conversation").addEventListener("click", () => newConversation(state.locale));
     $("locale").addEventListener("change", (event) => newConversation(event.target.value));
+    $("account").addEventListener("change", (event) => { window.location.assign(event.target.value); });
     PreviewInbox.bind({ reply: agentReply, done: agentDone });
     state.status = await getJson(config.status);
     const saved = restore();

@@ -131,10 +131,10 @@ const PreviewRender = (() => {
   }
 
   // The Messenger welcome screen: the page's greeting and its Get Started button.
-  function welcome(greeting, name, onGetStarted) {
+  function welcome(greeting, name, onGetStarted, pageName) {
     const card = el("div", "welcome");
     card.appendChild(el("div", "avatar big", "SD"));
-    card.appendChild(el("div", "page-name", "Support Desk"));
+    card.appendChild(el("div", "page-name", pageName || "Support Desk"));
     const text = (greeting || "").replaceAll("{{user_first_name}}", name);
     card.appendChild(el("p", "welcome-text", text));
     const start = el("button", "get-started", "Get Started");
