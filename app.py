@@ -16,6 +16,7 @@ from flask import Flask
 from bot.flows.cli import flows_cli
 from bot.flows.loader import FlowsError
 from config.pages import PagesError
+from config.pages_cli import pages_cli
 from config.settings import ConfigError, Settings, load_settings, require_app_id
 from core import runtime
 from core.db_cli import db_cli
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.cli.add_command(flows_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(messenger_cli)
+    app.cli.add_command(pages_cli)
     app.cli.add_command(make_chat_command(create_app))
     app.cli.add_command(tickets_cli)
     app.cli.add_command(users_cli)

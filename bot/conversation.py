@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot import extensions, gestures, replies
+from bot import extensions, gestures, instagram, replies
 from bot.flows.schema import Flow
 from bot.turn import Turn
 from messenger.app_ids import is_this_app
@@ -112,7 +112,7 @@ def restart(turn: Turn, _flow: Flow | None = None) -> None:
 
 
 def greet(turn: Turn) -> None:
-    name = turn.customer.first_name or ""
+    name = instagram.greeting_name(turn.customer.first_name, turn.customer.username)
     text = turn.text(turn.flows.greeting).replace("{first_name}", name)
     text = text.replace(" !", "!").replace(" ,", ",")
     turn.send(*replies.menu_messages(turn.flows, turn.locale, intro=text))

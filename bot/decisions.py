@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, col, select
 
-from bot import extensions, sender_actions
+from bot import extensions, instagram, sender_actions
 from bot.conversation import handle_turn
 from bot.models import Customer, HandledEvent, Message, Outbox, utcnow
 from bot.turn import Turn
@@ -175,8 +175,10 @@ def _prepare_customer(rt: Runtime, item: Queued) -> None:
             session.add(customer)
     if customer.profile_checked:
         return
+    on_instagram = instagram.is_instagram(customer.channel)
+    fields = instagram.PROFILE_FIELDS if on_instagram else ("first_name", "locale")
     try:
-        profile = rt.graph_for(customer.page_id).get_user_profile(customer.psid)
+        profile = rt.graph_for(customer.page_id).get_user_profile(customer.psid, fields)
     except GraphError as exc:
         if exc.retryable:
             raise
@@ -187,6 +189,7 @@ def _prepare_customer(rt: Runtime, item: Queued) -> None:
         assert fresh is not None
         fresh.first_name = _short(profile.get("first_name"), 200)
         fresh.messenger_locale = _short(profile.get("locale"), 16)
+        fresh.username = instagram.username_of(profile)
         fresh.profile_checked = True
         session.add(fresh)
 

@@ -26,6 +26,7 @@ class Customer(SQLModel, table=True):
     channel: str = Field(default="messenger", max_length=16)
     first_name: str | None = Field(default=None, max_length=200)
     messenger_locale: str | None = Field(default=None, max_length=16)
+    username: str | None = Field(default=None, max_length=100)  # Instagram's, for the greeting
     profile_checked: bool = False
     last_inbound_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)

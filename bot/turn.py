@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import instagram
 from bot.flows.schema import Flows
 from bot.models import Customer
 from bot.replies import Message
@@ -30,6 +31,10 @@ class Turn:
     def handover_target(self) -> str:
         """The inbox app a conversation is passed to (Page Inbox, or Instagram's)."""
         return self.account.handover_target if self.account else self.settings.page_inbox_app_id
+
+    @property
+    def on_instagram(self) -> bool:
+        return self.account is not None and instagram.is_instagram(self.account.channel)
 
     @property
     def event(self) -> dict[str, Any]:
@@ -58,8 +63,9 @@ class Turn:
         return self.flows.text(localized, self.locale)
 
     def send(self, *messages: Message, messaging_type: str = "RESPONSE") -> None:
-        for message in messages:
-            self.calls.append(("send", {"message": message, "messaging_type": messaging_type}))
+        for message in messages:  # on Instagram, fitted to its limits (maybe several)
+            for part in instagram.adapt(message) if self.on_instagram else (message,):
+                self.calls.append(("send", {"message": part, "messaging_type": messaging_type}))
 
     def call(self, kind: str, **body: Any) -> None:
         """Queue a non-message Graph call (handover and the like) in order."""

@@ -24,13 +24,16 @@ _Signature = tuple[int, int, int] | None
 
 class PagesStore:
     def __init__(self, settings: Settings, environ: Mapping[str, str] | None = None, *,
-                 check_interval: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 check_interval: float = 1.0, clock: Callable[[], float] = time.monotonic,
+                 on_load: Callable[[PagesDirectory], None] | None = None) -> None:
         self._settings, self._environ = settings, environ
+        self._on_load = on_load or (lambda directory: None)
         self._path = pages_path(settings)
         self._check_interval, self._clock = check_interval, clock
         self._lock = threading.Lock()
         self._signature = _signature(self._path)
         self._directory = load_pages(settings, environ)  # a broken file stops the process here
+        self._on_load(self._directory)
         self._problems: list[str] = []
         self._checked_at = clock()
 
@@ -66,6 +69,7 @@ class PagesStore:
             for problem in error.problems:
                 logger.warning("pages not reloaded, still serving the last good file: %s", problem)
             return
+        self._on_load(directory)
         self._directory, self._problems = directory, []
         logger.info("pages reloaded from %s (%d Pages)", self._path, len(directory.pages))
 

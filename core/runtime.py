@@ -20,7 +20,7 @@ from core import metrics
 from core.connections import connect_redis
 from core.db import make_engine
 from core.jobs import Dispatcher, InProcessDispatcher, RQDispatcher
-from core.logs import configure_logging
+from core.logs import configure_logging, redact_also
 from core.mailbox import Mailbox, Timing
 from core.schema import check, create_current
 from messenger.graph import GraphClient
@@ -49,7 +49,8 @@ class Runtime:
     @cached_property
     def pages_store(self) -> PagesStore:
         """Loaded on first use; raises PagesError if the pages file is broken."""
-        return PagesStore(self.settings)
+        return PagesStore(self.settings, on_load=lambda directory: redact_also(
+            [page.token for page in directory.pages]))
 
     @property
     def pages(self) -> PagesDirectory:

@@ -208,11 +208,14 @@ class GraphClient(Bot):
 
     # Page setup
 
-    def get_messenger_profile(self, fields: Sequence[str]) -> Json:
-        return self._request("GET", "/me/messenger_profile", params={"fields": _csv(fields)})
+    def get_messenger_profile(self, fields: Sequence[str], *, platform: str | None = None) -> Json:
+        """The Page's profile; `platform="instagram"`: its linked Instagram account's."""
+        params = {"fields": _csv(fields), **({"platform": platform} if platform else {})}
+        return self._request("GET", "/me/messenger_profile", params=params)
 
-    def set_messenger_profile(self, body: Mapping[str, Any]) -> Json:
-        return self._request("POST", "/me/messenger_profile", json=body)
+    def set_messenger_profile(self, body: Mapping[str, Any], *, platform: str | None = None) -> Json:
+        params = {"platform": platform} if platform else None
+        return self._request("POST", "/me/messenger_profile", json=body, params=params)
 
     def delete_messenger_profile(self, fields: Sequence[str]) -> Json:
         return self._request("DELETE", "/me/messenger_profile",

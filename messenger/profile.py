@@ -67,7 +67,7 @@ def build_profile(flows: Flows) -> Json:
     body: Json = {"get_started": {"payload": GET_STARTED_PAYLOAD}}
     greetings, menus = [], []
     items = menu_flows(flows)
-    for meta, locale in _locale_pairs(flows):
+    for meta, locale in locale_pairs(flows):
         text = flows.text(flows.greeting, locale).replace(OUR_PLACEHOLDER, META_PLACEHOLDER)
         greetings.append({"locale": meta, "text": text})
         if items:
@@ -81,7 +81,7 @@ def build_profile(flows: Flows) -> Json:
     return body
 
 
-def _locale_pairs(flows: Flows) -> list[tuple[str, str]]:
+def locale_pairs(flows: Flows) -> list[tuple[str, str]]:
     """(Meta locale, our locale): `default` first; a code written in the flows wins."""
     pairs = {"default": flows.default_locale}
     exact = [loc for loc in flows.locales if "_" in loc]

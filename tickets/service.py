@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from attachments.queries import of_customer_mids
 from bot.flows.schema import TicketType
+from bot.instagram import greeting_name
 from bot.models import Customer, Message
 from tickets.models import OutboundMail, Ticket, TicketReply, utcnow
 
@@ -33,7 +34,8 @@ def clean_body(text: str) -> str:
 
 
 def customer_name(customer: Customer) -> str:
-    return customer.first_name or f"Customer …{customer.psid[-4:]}"
+    return (greeting_name(customer.first_name, customer.username)
+            or f"Customer …{customer.psid[-4:]}")
 
 
 def open_ticket(session: Session, *, customer: Customer, ticket_type: TicketType, title: str,

@@ -15,10 +15,11 @@ from flask import Blueprint, Flask, Response, after_this_request, current_app, g
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
-from messenger.standin import media, people
+from messenger.standin import instagram, media, people
 from messenger.standin.control import CONTROL_PREFIX
 from messenger.standin.control import bp as control_bp
 from messenger.standin.errors import GraphError, bad_param, unknown_object
+from messenger.standin.instagram import InstagramAccount
 from messenger.standin.page import Page
 from messenger.standin.world import Standin
 
@@ -126,7 +127,7 @@ _HANDOVERS: dict[str, Callable[[Page, Any, float], None]] = {
 def thread_control(node: str, edge: str) -> Response:
     _page_node(node)
     body, handover = _body(), _HANDOVERS[edge]
-    _standin().graph(lambda page, now: handover(page, body, now))
+    _standin().graph(lambda page, now: handover(page, body, now), recipient=_recipient_of(body))
     return jsonify(success=True)
 
 
@@ -134,7 +135,7 @@ def thread_control(node: str, edge: str) -> Response:
 def thread_owner(node: str) -> Response:
     _page_node(node)
     psid = request.args.get("recipient")
-    return jsonify(_standin().graph(lambda page, now: page.thread_owner(psid)))
+    return jsonify(_standin().graph(lambda page, now: page.thread_owner(psid), recipient=psid))
 
 
 # Messenger Profile (doc §7) and webhook subscriptions (doc §1.2) ---------------------------
@@ -143,15 +144,19 @@ def thread_owner(node: str) -> Response:
 def messenger_profile(node: str) -> Response:
     _page_node(node)
     standin = _standin()
+    platform = request.args.get("platform")  # "instagram": the linked account's profile
     if request.method == "GET":
         fields = _list_param("fields")
-        return jsonify(standin.graph(lambda page, now: page.get_messenger_profile(fields)))
+        return jsonify(standin.graph(lambda page, now: page.get_messenger_profile(fields),
+                                     platform=platform))
     body = _body()
+    if isinstance(body, dict) and body.get("platform"):
+        platform = str(body["platform"])
     if request.method == "POST":
-        standin.graph(lambda page, now: page.set_messenger_profile(body))
+        standin.graph(lambda page, now: page.set_messenger_profile(body), platform=platform)
     else:
         fields = body.get("fields") if isinstance(body, dict) else None
-        standin.graph(lambda page, now: page.delete_messenger_profile(fields))
+        standin.graph(lambda page, now: page.delete_messenger_profile(fields), platform=platform)
     return jsonify(result="success")
 
 
@@ -174,7 +179,7 @@ def read_node(node: str) -> Response:
     fields = _list_param("fields")
     standin = _standin()
     if node not in ("me", standin.page_id):
-        return jsonify(standin.graph(lambda page, now: people.user_profile(page, node, fields)))
+        return jsonify(standin.graph(lambda page, now: _profile(page, node, fields), recipient=node))
     for name in fields:
         if name not in PAGE_NODE_FIELDS:
             raise bad_param(f"Tried accessing nonexisting field ({name}) on node type (Page)")
@@ -185,7 +190,19 @@ def read_node(node: str) -> Response:
     return jsonify(answer)
 
 
+def _profile(page: Page, node: str, fields: list[str]) -> dict[str, Any]:
+    """The User Profile API; an Instagram user's profile has Instagram's fields."""
+    if isinstance(page, InstagramAccount):
+        return instagram.user_profile(page, node, fields)
+    return people.user_profile(page, node, fields)
+
+
 # Request helpers ------------------------------------------------------------------------------
+
+def _recipient_of(body: Any) -> str | None:
+    recipient = body.get("recipient") if isinstance(body, dict) else None
+    return str(recipient.get("id")) if isinstance(recipient, dict) else None
+
 
 def _page_node(node: str) -> None:
     if node not in ("me", _standin().page_id):

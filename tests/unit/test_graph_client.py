@@ -225,6 +225,7 @@ def test_a_refusal_after_a_retry_is_raised_without_more_attempts(mocked) -> None
 @pytest.mark.parametrize(("code", "subcode", "raised"), [
     (10, 2018300, ThreadOwnedByOtherApp),
     (10, 2018321, ThreadOwnedByOtherApp),
+    (100, 2534037, ThreadOwnedByOtherApp),  # Instagram: not the thread owner
     (10, 2018278, OutsideMessagingWindow),
     (10, 2534022, OutsideMessagingWindow),
     (190, 463, InvalidToken),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from pathlib import Path
@@ -11,8 +12,10 @@ from redis import Redis
 
 from config.pages import UnknownAccount
 from config.pages_store import PagesStore
+from core.logs import configure_logging
 from core.runtime import Runtime, build_runtime
 from tests.conftest import ROOT, make_settings
+from tests.unit.test_logs import lines  # noqa: F401, F811 - the fixture
 
 FLOWS = str(ROOT / "config" / "flows.yaml")
 ENV = {"ES_TOKEN": "EAAes-token", "FR_TOKEN": "EAAfr-token"}
@@ -91,3 +94,18 @@ def test_a_broken_edit_keeps_the_last_good_pages(tmp_path: Path, caplog) -> None
     now[0] = 10.0
     assert [p.id for p in store.current.pages] == ["1001"]
     assert store.last_problems == []
+
+
+
+def test_page_tokens_are_redacted_from_logs_once_the_pages_are_loaded(
+        tmp_path: Path, lines: io.StringIO, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    path = tmp_path / "pages.yaml"
+    path.write_text(PAGES.format(flows=FLOWS))
+    for name, token in ENV.items():
+        monkeypatch.setenv(name, token)
+    settings = make_settings(tmp_path, pages_path=str(path))
+    configure_logging(settings)
+    runtime = Runtime(settings, None, None, None, None)  # type: ignore[arg-type]
+    assert len(runtime.pages.pages) == 2  # loading them teaches the loggers their tokens
+    logging.getLogger("tests.pages").warning("refused EAAfr-token for page 1002")
+    assert "EAAfr-token" not in lines.getvalue() and "refused [redacted]" in lines.getvalue()
