@@ -1,6 +1,7 @@
 """The preview's demo accounts: the Pages of preview/demo_pages.yaml, each a stand-in Page
 reached with its own throwaway token behind the one Graph address (as Facebook tells Pages
-apart by their tokens), and the Instagram account linked to the first.
+apart by their tokens), and the Instagram account linked to the first (served by its
+Page's stand-in, which tells its users apart from the Page's).
 
 Each account's stand-in also has its own control endpoints (`/_graph/_accounts/<id>/_standin/`;
 the first Page's stay at `/_graph/_standin/` too), which the preview page drives.
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from config.pages import PagesDirectory
+from config.pages import INSTAGRAM_INBOX_APP_ID, PagesDirectory
 from messenger.standin import Standin
 
 DEMO_PAGES = Path(__file__).with_name("demo_pages.yaml")
@@ -27,7 +28,12 @@ class DemoAccount:
     id: str  # the webhook entry id: Page id, or Instagram account id
     channel: str  # "messenger" | "instagram"
     page_name: str
-    standin: Standin
+    standin: Standin  # an Instagram account's is its Page's: it answers with the Page's token
+
+    @property
+    def inbox_app_id(self) -> str:
+        """Where a handover sends the conversation: the Page Inbox, or Instagram's inbox."""
+        return INSTAGRAM_INBOX_APP_ID if self.channel == "instagram" else self.standin.inbox_app_id
 
     @property
     def label(self) -> str:
@@ -45,7 +51,8 @@ def issue_tokens(path: Path = DEMO_PAGES) -> dict[str, str]:
 
 def demo_accounts(pages: PagesDirectory, *, app_id: str, app_secret: str, inbox_app_id: str,
                   webhook_url: str) -> list[DemoAccount]:
-    """One stand-in Page per demo Page, in the file's order."""
+    """One stand-in Page per demo Page, in the file's order, each followed by its linked
+    Instagram account."""
     accounts = []
     for page in pages.pages:
         standin = Standin(page_id=page.id, app_id=app_id, app_secret=app_secret,
@@ -53,6 +60,9 @@ def demo_accounts(pages: PagesDirectory, *, app_id: str, app_secret: str, inbox_
                           webhook_url=webhook_url)
         standin.page_name = page.name
         accounts.append(DemoAccount(page.id, "messenger", page.name, standin))
+        if page.instagram_id:
+            standin.link_instagram(page.instagram_id)
+            accounts.append(DemoAccount(page.instagram_id, "instagram", page.name, standin))
     return accounts
 
 

@@ -11,9 +11,10 @@ import threading
 
 from bot.flows.schema import Flows
 from core.runtime import Runtime
+from messenger import ice_breakers
 from messenger.errors import GraphError
 from messenger.graph import GraphClient
-from messenger.profile import build_profile, check_profile
+from messenger.profile import ProfileError, build_profile, check_profile
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +42,22 @@ class ProfileSync:
             log.warning("Messenger profile not set: %s", "; ".join(problems))
             return [f"{flows.source}: {problem}" for problem in problems]
         try:
-            for graph in self._graphs():
+            for graph, instagram in self._graphs():
                 graph.set_messenger_profile(body)
                 if "persistent_menu" not in body:
                     graph.delete_messenger_profile(["persistent_menu"])
+                if instagram:  # its linked account's ice breakers, as setup-profile sets them
+                    ice_breakers.set_ice_breakers(graph, flows)
         except GraphError as exc:
             log.warning("Messenger profile refused by the stand-in: %s", exc)
             return [f"Messenger profile refused: {exc}"]
+        except ProfileError as exc:
+            return [f"{flows.source}: {problem}" for problem in exc.problems]
         return []
 
-    def _graphs(self) -> list[GraphClient]:
-        """Each demo Page's client (its own token), or the one Page's."""
+    def _graphs(self) -> list[tuple[GraphClient, bool]]:
+        """Each demo Page's client (its own token) and whether it has an Instagram account."""
         pages = self.runtime.pages
         if pages.single:
-            return [self.runtime.graph]
-        return [self.runtime.graph_for(page.id) for page in pages.pages]
+            return [(self.runtime.graph, False)]
+        return [(self.runtime.graph_for(page.id), bool(page.instagram_id)) for page in pages.pages]

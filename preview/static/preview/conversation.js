@@ -6,6 +6,7 @@
 function PreviewConversation(config) {
   const STORE = `support-desk-preview:${config.page_id}`; // one conversation per Page and channel
   const WAIT_MS = 10000; // the typing indicator gives up after this long
+  const INBOX = config.channel === "instagram" ? "Instagram inbox" : "Page Inbox";
 
   const state = {
     psid: null,
@@ -74,9 +75,9 @@ function PreviewConversation(config) {
     state.owner = owner;
     if (before === undefined || before === owner) return;
     if (owner === config.inbox_app_id) {
-      addEntry(state.psid, { who: "notice", text: "The bot passed this conversation to the Page Inbox." });
+      addEntry(state.psid, { who: "notice", text: `The bot passed this conversation to the ${INBOX}.` });
     } else if (before === config.inbox_app_id) {
-      const text = "The Page Inbox gave the conversation back to the bot.";
+      const text = `The ${INBOX} gave the conversation back to the bot.`;
       addEntry(state.psid, { who: "notice", text }, countBefore);
     }
   }

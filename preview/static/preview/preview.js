@@ -10,6 +10,7 @@
   const model = PreviewConversation(config);
   const { state, save, restore, localeInfo, messageCount, addEntry, timeline, isTyping, noticeOwner } = model;
   let rendered = "";
+  const inboxName = config.channel === "instagram" ? "Instagram inbox" : "Page Inbox";
 
   // --- Talking to the server ------------------------------------------------------------
 
@@ -40,8 +41,17 @@
     state.entries[state.psid] = [];
     state.sent[state.psid] = [];
     save();
-    await control("users", { psid: state.psid, first_name: info.name, last_name: "Preview", locale: info.meta });
+    if (config.channel === "instagram") await instagramUser(state.psid, info.name);
+    else await control("users", { psid: state.psid, first_name: info.name, last_name: "Preview", locale: info.meta });
     render();
+  }
+
+  async function instagramUser(igsid, name) {
+    // Instagram users have a name and a username, no first name or locale.
+    const response = await fetch(config.instagram_users, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ igsid, name }),
+    });
+    if (!response.ok) throw new Error(`instagram_users answered ${response.status}`);
   }
 
   // --- What the customer and the agent do ------------------------------------------------------
@@ -110,15 +120,27 @@
     return entry ? entry.text : "";
   }
 
+  function iceBreakers() {
+    // Instagram has no Get Started: its ice breakers (the flows' first menu entries) open the chat.
+    const entries = (state.status && state.status.profile.ice_breakers) || [];
+    const meta = localeInfo(state.locale).meta;
+    const entry = entries.find((e) => e.locale === meta) || entries.find((e) => e.locale === "default");
+    return (entry && entry.call_to_actions) || [];
+  }
+
   function itemNode(item) {
     if (item.who === "customer") return R.customerMessage(item.text);
-    if (item.who === "agent") return R.pageMessage({ text: item.text }, postback, "Agent · Page Inbox");
+    if (item.who === "agent") return R.pageMessage({ text: item.text }, postback, `Agent · ${inboxName}`);
     if (item.who === "notice") return R.notice(item.text);
     return R.pageMessage(item.message, postback);
   }
 
   function renderConversation(items, typing) {
     const box = $("conversation");
+    if (!items.length && !typing && config.channel === "instagram") {
+      box.replaceChildren(R.iceBreakers(iceBreakers(), config.page_name, postback));
+      return;
+    }
     if (!items.length && !typing) {
       const start = () => postback("GET_STARTED", "Get Started");
       box.replaceChildren(R.welcome(greeting(), localeInfo(state.locale).name, start, config.page_name));
@@ -137,7 +159,7 @@
   function renderOwner() {
     const line = $("owner-line");
     if (state.offline) line.textContent = "Disconnected: is python app.py still running?";
-    else if (state.owner === config.inbox_app_id) line.textContent = "A person from the team is answering (Page Inbox)";
+    else if (state.owner === config.inbox_app_id) line.textContent = `A person from the team is answering (${inboxName})`;
     else line.textContent = "Bot · replies instantly";
   }
 
