@@ -104,3 +104,18 @@ def test_ref_of_reads_only_string_refs() -> None:
     assert ref_of({"postback": {"payload": "GET_STARTED", "referral": {"ref": "a"}}}) == "a"
     assert ref_of({"referral": {"ref": 5}}) is None
     assert ref_of({"postback": "x"}) is None and ref_of({}) is None
+
+
+def test_an_ig_me_link_with_the_ref_gets_the_sign_in_link_on_instagram() -> None:
+    """ig.me/m/<account>?ref=my-tickets: Instagram's referral, answered within its limits."""
+    from bot.flows import load_flows
+    from tests.unit import test_instagram_turns as ig_turns
+
+    flows = load_flows(ig_turns.ROOT / "config" / "flows.yaml")
+    event = {"sender": {"id": "9001"}, "recipient": {"id": ig_turns.ig.IG_ID}, "timestamp": 1,
+             "referral": {"ref": MY_TICKETS_REF, "source": "IGME", "type": "OPEN_THREAD"}}
+    done = ig_turns.turn(flows, ig_turns.customer(username="ana.silva"), event, kind="referral")
+    [(kind, body)] = done.calls
+    [button] = body["message"]["attachment"]["payload"]["buttons"]
+    assert kind == "send" and "/login?token=" in button["url"]
+    ig_turns.assert_instagram_takes(done)
