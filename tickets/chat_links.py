@@ -5,7 +5,8 @@ file names the account's username, `https://ig.me/m/<username>?ref=my-tickets` f
 Instagram: the bot answers that ref with the customer's sign-in link
 (tickets.referral). Without a pages file the Page id is not configured: the Page that
 webhooks name (the newest customer's) is used, and until one has written the entry is
-shown without a link and with a hint for the admin.
+shown without a link. An entry without a link tells staff what the pages file lacks, and
+is left out for customers.
 """
 
 from __future__ import annotations
@@ -24,19 +25,24 @@ from tickets.referral import MY_TICKETS_REF
 class ChatLink:
     page_name: str  # "" in single-Page mode: the one Page needs no name
     channel: str  # "messenger" | "instagram"
-    url: str | None  # None: the address is not known yet (single-Page mode, nobody wrote)
+    url: str | None  # None: the address is not known (see `missing`)
+    missing: str | None = None  # why not, for staff: "page_id" | "instagram_username"
 
 
 def chat_links(pages: PagesDirectory, session: Session) -> list[ChatLink]:
     """Each served Page's Messenger link, followed by its Instagram link when known."""
     if pages.single:
         page_id = _learned_page_id(session)
-        return [ChatLink("", "messenger", messenger_url(page_id) if page_id else None)]
+        if page_id is None:
+            return [ChatLink("", "messenger", None, "page_id")]
+        return [ChatLink("", "messenger", messenger_url(page_id))]
     links: list[ChatLink] = []
     for page in pages.pages:
         links.append(ChatLink(page.name, "messenger", messenger_url(page.username or page.id)))
         if page.instagram_id and page.instagram_username:
             links.append(ChatLink(page.name, "instagram", instagram_url(page.instagram_username)))
+        elif page.instagram_id:  # ig.me needs the username, which the account id does not give
+            links.append(ChatLink(page.name, "instagram", None, "instagram_username"))
     return links
 
 

@@ -194,12 +194,17 @@ CATALOG: dict[str, dict[str, str]] = {
         "es": "Escríbenos: el bot responde al momento y te envía un enlace a tus tickets.",
     },
     "chat_on": {"en": "{page} on {channel}", "es": "{page} en {channel}"},
-    "chat_no_link": {
+    "chat_missing_page_id": {
         "en": "The Messenger link appears once the Page has received its first message "
               "(or name the Page in the pages file, PAGES_PATH).",
         "es": "El enlace de Messenger aparece cuando la Página recibe su primer mensaje "
               "(o nombra la Página en el archivo de páginas, PAGES_PATH).",
     },
+    "chat_missing_instagram_username": {
+        "en": "No link: add instagram_username to this Page in the pages file.",
+        "es": "Sin enlace: añade instagram_username a esta Página en el archivo de páginas.",
+    },
+    "chat_not_yet": {"en": "Not available yet.", "es": "Todavía no disponible."},
 }
 
 

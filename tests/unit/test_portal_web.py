@@ -89,9 +89,23 @@ def test_chat_support_needs_a_signed_in_viewer(agency: Flask) -> None:
 def test_single_page_mode_links_the_page_webhooks_named(app: Flask, rt: Runtime) -> None:
     client = app.test_client()
     first = client.get("/login").get_data(as_text=True)
-    assert hrefs(first) == [] and "appears once the Page has received its first message" in first
+    assert hrefs(first) == [] and "Not available yet." in first and "PAGES_PATH" not in first
+    add_agent(rt)
+    sign_in_agent(client)
+    staff = client.get("/tickets/chat").get_data(as_text=True)
+    assert "appears once the Page has received its first message" in staff  # what to do
     add_customer(rt, "41")  # a customer wrote to Page 1000000001
-    assert hrefs(client.get("/login").get_data(as_text=True)) == ["https://m.me/1000000001?ref=my-tickets"]
+    assert hrefs(client.get("/tickets/chat").get_data(as_text=True)) == [
+        "https://m.me/1000000001?ref=my-tickets"]
+
+
+def test_staff_learn_which_instagram_account_lacks_its_username(agency: Flask) -> None:
+    client, rt = agency.test_client(), agency.extensions["runtime"]
+    add_agent(rt)
+    sign_in_agent(client)
+    staff = client.get("/tickets/chat").get_data(as_text=True)
+    assert "Shop Mexico on Instagram" in staff and "add instagram_username" in staff
+    assert len(hrefs(staff)) == 3  # the three links, and the entry without one
 
 
 def test_staff_see_the_same_section_with_ratings(app: Flask, rt: Runtime) -> None:
