@@ -156,7 +156,7 @@ def _handover(kind: str) -> Callable[[Runtime, Customer, Call], str | None]:
     def make(rt: Runtime, customer: Customer, call: Call) -> str | None:
         body = {key: value for key, value in call.body.items() if key != FOLLOW_UP}
         getattr(rt.graph_for(customer.page_id), kind)(customer.psid, **body)
-        metrics.handovers.inc(call=kind)
+        metrics.handovers.inc(call=kind, page=rt.page_id_of(customer.page_id))
         return "success"
 
     return make

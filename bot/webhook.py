@@ -114,6 +114,7 @@ class WebhookReceiver:
         except Exception:  # this request's own failure (logged by the batcher): it alone fails
             return 500, _error("events could not be queued")
         metrics.acknowledged(len(events), new=added)
+        _count_queued(events, channel)
         return 200, b'{"queued":%d}' % added
 
     def served(self, events: list[Incoming], channel: str) -> list[Incoming]:
@@ -140,6 +141,17 @@ class WebhookReceiver:
             log.error("could not record a policy enforcement notice: Redis unavailable; 503")
             return False
         return True
+
+
+def _count_queued(events: list[Incoming], channel: str) -> None:
+    previous, run = None, 0
+    for event in events:  # a payload's events come grouped by entry: count runs, not each
+        if event.page_id != previous and run:
+            metrics.events_queued.inc(run, page=previous or "", channel=channel)
+            run = 0
+        previous, run = event.page_id, run + 1
+    if run:
+        metrics.events_queued.inc(run, page=previous or "", channel=channel)
 
 
 def webhook_mailbox(rt: Runtime) -> Mailbox:

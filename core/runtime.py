@@ -75,7 +75,7 @@ class Runtime:
         with _clients_lock:  # one pooled client per token, for the life of the process
             client = self._graphs.get(page.token)
             if client is None:
-                client = self._graphs[page.token] = self._new_graph(page.token)
+                client = self._graphs[page.token] = self._new_graph(page.token, page.id)
             return client
 
     def flows_for(self, account_id: str) -> FlowsStore:
@@ -95,7 +95,7 @@ class Runtime:
             return self.flows
         return self.flows_for(account_id)
 
-    def _new_graph(self, token: str) -> GraphClient:
+    def _new_graph(self, token: str, page_id: str = "") -> GraphClient:
         s = self.settings
         return GraphClient(
             access_token=token,
@@ -103,6 +103,7 @@ class Runtime:
             api_url=s.graph_api_url,
             api_version=s.graph_api_version,
             pool_size=max(s.drain_threads * 2, 10),
+            page=page_id,
         )
 
     @property

@@ -44,7 +44,9 @@ class GraphClient(Bot):
         max_backoff: float = 4.0,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        page: str = "",
     ) -> None:
+        """`page`: the Page id the token belongs to, for the metrics ("" if unknown)."""
         if not access_token:
             raise ValueError("access_token is required")
         if not _VERSION.fullmatch(api_version):
@@ -61,6 +63,7 @@ class GraphClient(Bot):
             backoff=backoff,
             max_backoff=max_backoff,
             sleep=sleep,
+            page=page,
         )
 
     def __repr__(self) -> str:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
+from flask import Flask
+from flask.testing import FlaskCliRunner
 
 from bot.flows import load_flows
+from bot.page_checks import check_pages_if_due
 from core import runtime
 from messenger.profile import build_profile
 from messenger.standin import Standin, serve_standin
@@ -34,18 +39,27 @@ def pages() -> Iterator[tuple[Standin, Standin, str]]:
     france.close()
 
 
-def _cli(tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch, pages_yaml: str,
-         env: dict[str, str]) -> Iterator[Cli]:
+def _app(tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch, pages_yaml: str,
+         env: dict[str, str]) -> Iterator[Flask]:
     from app import create_app
 
     (tmp_path / "pages.yaml").write_text(pages_yaml)
-    for name, value in env.items():
+    for name, value in env.items():  # Page tokens come from the environment
         monkeypatch.setenv(name, value)
     app = create_app(make_settings(tmp_path, graph_api_url=url, messenger_page_access_token=None,
                                    pages_path=str(tmp_path / "pages.yaml")))
-    yield lambda *args: app.test_cli_runner().invoke(args=list(args))
+    yield app
     runtime.install(None)
     app.extensions["runtime"].engine.dispose()
+
+
+def _cli(*args: Any) -> Iterator[Cli]:
+    for app in _app(*args):
+        yield partial(_invoke, app.test_cli_runner())
+
+
+def _invoke(runner: FlaskCliRunner, *words: str) -> Result:
+    return runner.invoke(args=list(words))
 
 
 TWO = """\
@@ -120,3 +134,20 @@ def test_messenger_commands_run_for_each_page_or_one(cli: Cli, pages) -> None:  
 
     unknown = cli("messenger", "status", "--page", "999")
     assert unknown.exit_code == 1 and "--page 999: not a Page of" in unknown.output
+
+
+def test_the_workers_page_check_and_healthz_report_each_page(
+        tmp_path: Path, pages, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    spain, _france, url = pages
+    spain.page.subscribe(list(WEBHOOK_FIELDS))
+    three = TWO + '  - id: "1003"\n    name: Shop Italy\n    token_env: IT_TOKEN\n'
+    env = {"ES_TOKEN": "token-es", "FR_TOKEN": "token-es", "IT_TOKEN": "token-it"}
+    for app in _app(tmp_path, url, monkeypatch, three, env):
+        rt = app.extensions["runtime"]
+        rt.redis.flushall()
+        assert check_pages_if_due(rt)
+        health = app.test_client().get("/healthz").get_json()["pages"]
+    assert health["1001"] == {"name": "Shop Spain", "state": "ok", "instagram_id": "1784001"}
+    assert health["1002"]["state"] == "ok"  # answers go out, but with the wrong Page's token
+    assert "is the token of Page 1001, not 1002" in health["1002"]["token_mismatch"]
+    assert health["1003"]["state"] == "token_invalid" and health["1003"]["name"] == "Shop Italy"
