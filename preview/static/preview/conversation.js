@@ -38,6 +38,14 @@ function PreviewConversation(config) {
     return locales.find((l) => l.code === code) || { code, meta: "en_US", name: "Ana" };
   }
 
+  function iceBreakers() {
+    // Instagram has no Get Started: its ice breakers (the flows' first menu entries) open the chat.
+    const entries = (state.status && state.status.profile.ice_breakers) || [];
+    const meta = localeInfo(state.locale).meta;
+    const entry = entries.find((e) => e.locale === meta) || entries.find((e) => e.locale === "default");
+    return (entry && entry.call_to_actions) || [];
+  }
+
   const messageCount = (psid) => (state.sent[psid] || []).filter((b) => b.message).length;
 
   function addEntry(psid, entry, after = (state.sent[psid] || []).length) {
@@ -82,5 +90,5 @@ function PreviewConversation(config) {
     }
   }
 
-  return { state, save, restore, localeInfo, messageCount, addEntry, timeline, isTyping, noticeOwner };
+  return { state, save, restore, localeInfo, iceBreakers, messageCount, addEntry, timeline, isTyping, noticeOwner };
 }

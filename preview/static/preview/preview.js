@@ -8,31 +8,11 @@
   const config = JSON.parse(document.getElementById("preview-config").textContent);
   const $ = (id) => document.getElementById(id);
   const model = PreviewConversation(config);
-  const { state, save, restore, localeInfo, messageCount, addEntry, timeline, isTyping, noticeOwner } = model;
+  const { state, save, restore, localeInfo, messageCount, addEntry, timeline, isTyping, noticeOwner, iceBreakers } = model;
   let rendered = "";
   const inboxName = config.channel === "instagram" ? "Instagram inbox" : "Page Inbox";
 
-  // --- Talking to the server ------------------------------------------------------------
-
-  async function control(path, body) {
-    const response = await fetch(`${config.control}/${path}`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(data.error || `${path} answered ${response.status}`);
-    return data;
-  }
-
-  async function getJson(url) {
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-    return response.json();
-  }
-
-  const sentUrl = (psid) => `${config.control}/sent/${encodeURIComponent(psid)}`;
-  const ownerUrl = (psid) => `${config.control}/owner/${encodeURIComponent(psid)}`;
+  const { control, getJson, sentUrl, ownerUrl, instagramUser } = PreviewServer(config);
 
   async function newConversation(code) {
     const info = localeInfo(code);
@@ -44,14 +24,6 @@
     if (config.channel === "instagram") await instagramUser(state.psid, info.name);
     else await control("users", { psid: state.psid, first_name: info.name, last_name: "Preview", locale: info.meta });
     render();
-  }
-
-  async function instagramUser(igsid, name) {
-    // Instagram users have a name and a username, no first name or locale.
-    const response = await fetch(config.instagram_users, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ igsid, name }),
-    });
-    if (!response.ok) throw new Error(`instagram_users answered ${response.status}`);
   }
 
   // --- What the customer and the agent do ------------------------------------------------------
@@ -118,14 +90,6 @@
     const meta = localeInfo(state.locale).meta;
     const entry = greetings.find((g) => g.locale === meta) || greetings.find((g) => g.locale === "default");
     return entry ? entry.text : "";
-  }
-
-  function iceBreakers() {
-    // Instagram has no Get Started: its ice breakers (the flows' first menu entries) open the chat.
-    const entries = (state.status && state.status.profile.ice_breakers) || [];
-    const meta = localeInfo(state.locale).meta;
-    const entry = entries.find((e) => e.locale === meta) || entries.find((e) => e.locale === "default");
-    return (entry && entry.call_to_actions) || [];
   }
 
   function itemNode(item) {
