@@ -35,13 +35,12 @@ def deliver(desk: Desk, payload: dict[str, Any], psid: str) -> list[dict[str, An
 
 
 def get_started(desk: Desk, psid: str, ref: str) -> dict[str, Any]:
-    """The stand-in's Get Started (it opens the window), with the referral Messenger adds
-    when an m.me link opened the thread."""
-    desk.fake.customer_says(psid, postback="GET_STARTED", postback_title="Get Started")
-    payload = copy.deepcopy(desk.fake.webhooks[-1])
-    event = payload["entry"][0]["messaging"][0]
-    event["postback"]["referral"] = {"ref": ref, "source": "SHORTLINK", "type": "OPEN_THREAD"}
-    return payload
+    """The customer opens the Page's m.me link with `ref` (a new thread: Get Started
+    carrying the referral; an open one: the referral event); the webhook as sent."""
+    desk.fake.graph(lambda page, now: page.set_messenger_profile(
+        {"get_started": {"payload": "GET_STARTED"}}))
+    desk.fake.customer_opens_link(psid, ref)
+    return copy.deepcopy(desk.fake.webhooks[-1])
 
 
 def customer_id(desk: Desk, psid: str) -> int:
@@ -58,7 +57,9 @@ def signed_for(desk: Desk, message: dict[str, Any]) -> links.LinkClaims:
 
 def test_a_new_thread_from_the_web_link_gets_the_sign_in_link(desk: Desk) -> None:
     desk.fake.add_user("31", first_name="Ana", locale="es_ES")
-    sent = deliver(desk, get_started(desk, "31", MY_TICKETS_REF), "31")
+    payload = get_started(desk, "31", MY_TICKETS_REF)
+    assert payload["entry"][0]["messaging"][0]["postback"]["payload"] == "GET_STARTED"
+    sent = deliver(desk, payload, "31")
     assert len(sent) == 1 and "Funciona una vez" in text(sent[0])
     claims = signed_for(desk, sent[0])
     assert (claims.customer_id, claims.next_path) == (customer_id(desk, "31"), "/tickets")
