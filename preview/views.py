@@ -9,11 +9,13 @@ the flows file's problems, the page's Messenger profile and the threads in the P
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 
 from messenger.profile import meta_locales
+from messenger.standin.errors import StandinError, WebhookDeliveryError
 from messenger.standin.page import Page
 from preview.demo import DemoAccount, control_prefix
 from preview.local import GRAPH_PREFIX
@@ -21,6 +23,7 @@ from preview.local import GRAPH_PREFIX
 bp = Blueprint("preview", __name__, template_folder="templates", static_folder="static",
                static_url_path="/preview/static")
 
+REF = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # The stand-in customer's first name, by language, for a friendly greeting.
 NAMES = {"en": "Ana", "es": "Lucía", "pt": "João", "fr": "Camille", "de": "Lena", "it": "Giulia"}
 
@@ -45,7 +48,8 @@ def page() -> str:
               "status": url_for("preview.status", account=account.id), "page_id": account.id,
               "app_id": standin.app_id, "inbox_app_id": account.inbox_app_id,
               "channel": account.channel, "page_name": account.page_name,
-              "instagram_users": url_for("preview.instagram_user", account=account.id)}
+              "instagram_users": url_for("preview.instagram_user", account=account.id),
+              "open_link": url_for("preview.open_link", account=account.id), "ref": _ref()}
     choices = [{"id": a.id, "label": a.label, "url": url_for("preview.page", account=a.id)}
                for a in accounts]
     return render_template("preview/index.html", config=config, account=account, choices=choices)
@@ -66,6 +70,28 @@ def status() -> Response:
         profile=account.standin.graph(lambda page, now: copy.deepcopy(page.messenger_profile),
                                       platform=platform),
         inbox=account.standin.graph(lambda page, now: _inbox(page), platform=platform))
+
+
+def _ref() -> str | None:
+    """The `ref` of the chat link that opened the preview (Messenger's own limits)."""
+    ref = request.args.get("ref", "")
+    return ref if REF.fullmatch(ref) else None
+
+
+@bp.post("/preview/api/open_link")
+def open_link() -> Response | tuple[Response, int]:
+    """The customer opens the shown account's chat link with a ref (the web's Chat Support)."""
+    body = request.get_json(silent=True) or {}
+    psid, ref = body.get("psid"), body.get("ref")
+    if not isinstance(psid, str) or not isinstance(ref, str) or not REF.fullmatch(ref):
+        return jsonify(error="send psid and a ref of letters, digits, - or _"), 400
+    try:
+        event = _account().standin.customer_opens_link(psid, ref)
+    except StandinError as error:
+        return jsonify(error=str(error)), 409
+    except WebhookDeliveryError as error:
+        return jsonify(error=str(error)), 502
+    return jsonify(event=event)
 
 
 @bp.post("/preview/api/instagram_users")

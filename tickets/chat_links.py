@@ -12,7 +12,7 @@ is left out for customers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from sqlmodel import Session, col, select
 
@@ -29,8 +29,10 @@ class ChatLink:
     missing: str | None = None  # why not, for staff: "page_id" | "instagram_username"
 
 
-def chat_links(pages: PagesDirectory, session: Session) -> list[ChatLink]:
-    """Each served Page's Messenger link, followed by its Instagram link when known."""
+def chat_links(pages: PagesDirectory, session: Session, *, preview: str | None = None
+               ) -> list[ChatLink]:
+    """Each served Page's Messenger link, followed by its Instagram link when known.
+    `preview`: the local preview's address, where the links open the demo accounts instead."""
     if pages.single:
         page_id = _learned_page_id(session)
         if page_id is None:
@@ -38,12 +40,20 @@ def chat_links(pages: PagesDirectory, session: Session) -> list[ChatLink]:
         return [ChatLink("", "messenger", messenger_url(page_id))]
     links: list[ChatLink] = []
     for page in pages.pages:
-        links.append(ChatLink(page.name, "messenger", messenger_url(page.username or page.id)))
-        if page.instagram_id and page.instagram_username:
-            links.append(ChatLink(page.name, "instagram", instagram_url(page.instagram_username)))
+        links.append(ChatLink(page.name, "messenger", _in_preview(preview, page.id)
+                              or messenger_url(page.username or page.id)))
+        if page.instagram_id and (page.instagram_username or preview):
+            links.append(ChatLink(page.name, "instagram", _in_preview(preview, page.instagram_id)
+                                  or instagram_url(page.instagram_username or "")))
         elif page.instagram_id:  # ig.me needs the username, which the account id does not give
             links.append(ChatLink(page.name, "instagram", None, "instagram_username"))
     return links
+
+
+def _in_preview(preview: str | None, account_id: str) -> str | None:
+    if preview is None:
+        return None
+    return f"{preview}?{urlencode({'account': account_id, 'ref': MY_TICKETS_REF})}"
 
 
 def messenger_url(page: str) -> str:

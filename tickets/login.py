@@ -29,7 +29,7 @@ from tickets.pages import error_page, remember_language, render
 from tickets.password_gate import GateFull, PasswordGate
 from tickets.service import customer_name
 from tickets.signin_limits import SignInLimits
-from tickets.webapp import configure, db, pages, runtime, secure_headers
+from tickets.webapp import configure, db, local_preview, pages, runtime, secure_headers
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def _refused(form: AgentLoginForm, problem: str, status: int, retry_after: int) 
 
 def _chat_links() -> list[ChatLink]:
     """Chat Support on the sign-in page: the bot answers these links with a sign-in link."""
-    return chat_links(pages(), db())
+    return chat_links(pages(), db(), preview=local_preview())
 
 
 def client_address() -> str:

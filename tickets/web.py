@@ -28,7 +28,7 @@ from tickets.notify import push_reply
 from tickets.pages import error_page, remember_language, render
 from tickets.queries import Filters, list_tickets, mails_of, replies_of, visible_ticket
 from tickets.types import mailbox_for, ticket_types, type_title
-from tickets.webapp import configure, db, pages, runtime, secure_headers
+from tickets.webapp import configure, db, local_preview, pages, runtime, secure_headers
 
 log = logging.getLogger(__name__)
 bp = Blueprint("tickets", __name__, url_prefix="/tickets", template_folder="templates",
@@ -63,7 +63,8 @@ def index(viewer: Viewer) -> Page:
 @login_required
 def chat(viewer: Viewer) -> Page:
     """Chat Support: the links that open the conversation, per Page and channel."""
-    return render("tickets/chat.html", viewer, section="chat", chat_links=chat_links(pages(), db()))
+    links = chat_links(pages(), db(), preview=local_preview())
+    return render("tickets/chat.html", viewer, section="chat", chat_links=links)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, Request, Response, current_app, g
+from flask import Flask, Request, Response, current_app, g, url_for
 from flask.blueprints import BlueprintSetupState
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlmodel import Session
@@ -25,6 +25,11 @@ def runtime() -> Runtime:
 def pages() -> PagesDirectory:
     """The Pages served (the pages file's last good version)."""
     return runtime().pages
+
+
+def local_preview() -> str | None:
+    """The local preview's page when this app is the preview (chat links open it there)."""
+    return url_for("preview.page") if "preview" in current_app.blueprints else None
 
 
 def db() -> Session:

@@ -70,3 +70,26 @@ def test_the_second_page_answers_with_its_own_token(browser: WebDriver, local: L
     assert mexico.sent(psid) and spain.sent(psid) == []
     pick(browser, SPAIN)  # each Page keeps its own conversation
     assert wait(browser, ".welcome")
+
+
+def test_from_the_sign_in_page_the_chat_link_reaches_the_bot_which_signs_the_customer_in(
+        browser: WebDriver, local: LocalService) -> None:
+    """The preview's Chat Support links open the demo accounts: Get Started carries the
+    my-tickets ref, the bot answers with the sign-in link, and the link signs in."""
+    open_preview(browser, local)
+    browser.get(f"{local.url}/login")
+    links = browser.find_elements(By.CSS_SELECTOR, "#chat-links a")
+    assert [link.text for link in links] == [
+        "Demo Shop Spain on Messenger", "Demo Shop Spain on Instagram", "Demo Shop Mexico on Messenger"]
+    links[0].click()
+    assert wait(browser, "#page-name").text == "Demo Shop Spain"
+    WebDriverWait(browser, 10).until(lambda b: "ref=" not in b.current_url)  # used once
+    tap(browser, ".get-started")
+    sign_in = wait(browser, "a.template-button", "My tickets")
+    postbacks = [event["postback"] for hook in local.standin.webhooks
+                 for event in hook["entry"][0].get("messaging", []) if "postback" in event]
+    assert [p.get("referral", {}).get("ref") for p in postbacks] == ["my-tickets"]
+    browser.get(sign_in.get_attribute("href"))
+    tap(browser, "#continue")
+    WebDriverWait(browser, 10).until(lambda b: b.current_url == f"{local.url}/tickets")
+    assert "My tickets" in browser.find_element(By.TAG_NAME, "h1").text

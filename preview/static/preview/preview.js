@@ -12,7 +12,14 @@
   let rendered = "";
   const inboxName = config.channel === "instagram" ? "Instagram inbox" : "Page Inbox";
 
-  const { control, getJson, sentUrl, ownerUrl, instagramUser } = PreviewServer(config);
+  const { control, getJson, sentUrl, ownerUrl, instagramUser, openLink } = PreviewServer(config);
+  let linkRef = config.ref; // the web's chat link brought the customer here, once
+
+  function opensLink(shown) {
+    const ref = linkRef;
+    linkRef = null;
+    return customerSays(null, shown, (psid) => openLink(psid, ref));
+  }
 
   async function newConversation(code) {
     const info = localeInfo(code);
@@ -28,14 +35,14 @@
 
   // --- What the customer and the agent do ------------------------------------------------------
 
-  async function customerSays(body, shown) {
+  async function customerSays(body, shown, deliver = (psid) => control("customer_says", { psid, ...body })) {
     const psid = state.psid;
     try {
       await pollConversation(); // so the new line lands after what the bot already sent
-      addEntry(psid, { who: "customer", text: shown });
+      addEntry(psid, { who: shown ? "customer" : "notice", text: shown || "Opened the chat from the web's link." });
       state.waiting = { since: Date.now(), count: messageCount(psid) };
       render();
-      await control("customer_says", { psid, ...body });
+      await deliver(psid);
     } catch (error) {
       state.waiting = null;
       addEntry(psid, { who: "notice", text: `Not delivered: ${error.message}` });
@@ -106,7 +113,8 @@
       return;
     }
     if (!items.length && !typing) {
-      const start = () => postback("GET_STARTED", "Get Started");
+      // From the web's chat link (`?ref=`): Messenger's Get Started carries the link's referral.
+      const start = linkRef ? () => opensLink("Get Started") : () => postback("GET_STARTED", "Get Started");
       box.replaceChildren(R.welcome(greeting(), localeInfo(state.locale).name, start, config.page_name));
       return;
     }
@@ -260,6 +268,13 @@
     if (saved) Object.assign(state, { psid: saved.psid, locale: saved.locale, entries: saved.entries || {} });
     else await newConversation(state.status.default_locale);
     await refreshStatus();
+    if (linkRef) {
+      window.history.replaceState(null, "", `${window.location.pathname}?account=${encodeURIComponent(config.page_id)}`);
+      // An open thread (or Instagram, which has no Get Started) gets the referral right away.
+      await pollConversation();
+      if (messageCount(state.psid) > 0 || config.channel === "instagram") await opensLink(null);
+      else render();
+    }
     every(400, async () => { await pollConversation(); });
     every(1000, refreshStatus);
   }

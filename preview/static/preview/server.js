@@ -28,8 +28,17 @@ function PreviewServer(config) {
     if (!response.ok) throw new Error(`instagram_users answered ${response.status}`);
   }
 
+  async function openLink(psid, ref) {
+    // The customer opens the Page's chat link carrying `ref` (the stand-in decides how it arrives).
+    const response = await fetch(config.open_link, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ psid, ref }),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(data.error || `open_link answered ${response.status}`);
+  }
+
   const sentUrl = (psid) => `${config.control}/sent/${encodeURIComponent(psid)}`;
   const ownerUrl = (psid) => `${config.control}/owner/${encodeURIComponent(psid)}`;
 
-  return { control, getJson, sentUrl, ownerUrl, instagramUser };
+  return { control, getJson, sentUrl, ownerUrl, instagramUser, openLink };
 }
