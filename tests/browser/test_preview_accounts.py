@@ -93,3 +93,17 @@ def test_from_the_sign_in_page_the_chat_link_reaches_the_bot_which_signs_the_cus
     tap(browser, "#continue")
     WebDriverWait(browser, 10).until(lambda b: b.current_url == f"{local.url}/tickets")
     assert "My tickets" in browser.find_element(By.TAG_NAME, "h1").text
+
+
+def test_the_instagram_chat_link_answers_with_the_sign_in_link_on_instagram(
+        browser: WebDriver, local: LocalService) -> None:
+    open_preview(browser, local)
+    browser.get(f"{local.url}/login")
+    tap(browser, "#chat-links a", "Demo Shop Spain on Instagram")
+    wait(browser, ".notice-text", "Opened the chat from the web's link")
+    link = wait(browser, "a.template-button", "My tickets").get_attribute("href")
+    assert link is not None and "/login?token=" in link
+    account = local.accounts[1]
+    referrals = [hook for hook in account.standin.webhooks if hook["object"] == "instagram"
+                 and "referral" in hook["entry"][0]["messaging"][0]]
+    assert [hook["entry"][0]["id"] for hook in referrals] == [account.id]
