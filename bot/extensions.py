@@ -31,11 +31,12 @@ def turn_hooks() -> list[TurnHook]:
     from satisfaction.answers import turn_hook as rating_hook
     from satisfaction.events import resolved_hook
     from tickets.chat import turn_hook as tickets_hook
+    from tickets.referral import turn_hook as referral_hook
 
     # files are kept whoever has the thread; handoff first: tickets never speak over a person;
     # a typed rating only when nothing else took the message (the resolved event is the
-    # satisfaction package's alone)
-    return [keep_files, resolved_hook, handoff_hook, tickets_hook, rating_hook]
+    # satisfaction package's alone); the web's my-tickets ref before the greeting
+    return [keep_files, resolved_hook, handoff_hook, tickets_hook, referral_hook, rating_hook]
 
 
 def batch_guards() -> list[BatchGuard]:

@@ -129,8 +129,10 @@ CATALOG: dict[str, dict[str, str]] = {
     },
     "messenger_delivered": {"en": "delivered on Messenger", "es": "entregado por Messenger"},
     "customer_sign_in": {
-        "en": "Customers: type “My tickets” in our Messenger chat to get a sign-in link.",
-        "es": "Clientes: escribe «Mis tickets» en nuestro chat de Messenger para recibir un enlace.",
+        "en": "Customers: open our chat below and the bot sends you a sign-in link "
+              "(or type “My tickets” in the chat).",
+        "es": "Clientes: abre nuestro chat aquí abajo y el bot te enviará un enlace "
+              "(o escribe «Mis tickets» en el chat).",
     },
     "staff_sign_in": {"en": "Staff sign-in", "es": "Acceso del equipo"},
     "continue_as": {"en": "Continue as {name}", "es": "Continuar como {name}"},
@@ -182,6 +184,27 @@ CATALOG: dict[str, dict[str, str]] = {
     "customer": {"en": "Customer", "es": "Cliente"},
     "agent": {"en": "Support", "es": "Soporte"},
     "language": {"en": "Español", "es": "English"},
+    # Web screen: the support portal's navigation and Chat Support
+    "support_section": {"en": "Customer support", "es": "Soporte al cliente"},
+    "chat_support": {"en": "Chat Support", "es": "Soporte por chat"},
+    "email_support": {"en": "Email Support", "es": "Soporte por email"},
+    "menu": {"en": "Menu", "es": "Menú"},
+    "chat_intro": {
+        "en": "Write to us: the bot answers right away, and sends you a link to your tickets.",
+        "es": "Escríbenos: el bot responde al momento y te envía un enlace a tus tickets.",
+    },
+    "chat_on": {"en": "{page} on {channel}", "es": "{page} en {channel}"},
+    "chat_missing_page_id": {
+        "en": "The Messenger link appears once the Page has received its first message "
+              "(or name the Page in the pages file, PAGES_PATH).",
+        "es": "El enlace de Messenger aparece cuando la Página recibe su primer mensaje "
+              "(o nombra la Página en el archivo de páginas, PAGES_PATH).",
+    },
+    "chat_missing_instagram_username": {
+        "en": "No link: add instagram_username to this Page in the pages file.",
+        "es": "Sin enlace: añade instagram_username a esta Página en el archivo de páginas.",
+    },
+    "chat_not_yet": {"en": "Not available yet.", "es": "Todavía no disponible."},
 }
 
 

@@ -19,6 +19,7 @@ from core.runtime import Runtime
 from satisfaction.events import push_resolved
 from tickets import service
 from tickets.auth import Viewer, current_viewer, login_required
+from tickets.chat_links import chat_links
 from tickets.errors import TicketNotFound
 from tickets.forms import ActionForm, MessageForm, NewTicketForm
 from tickets.jobs import enqueue_mails
@@ -27,7 +28,7 @@ from tickets.notify import push_reply
 from tickets.pages import error_page, remember_language, render
 from tickets.queries import Filters, list_tickets, mails_of, replies_of, visible_ticket
 from tickets.types import mailbox_for, ticket_types, type_title
-from tickets.webapp import configure, db, runtime, secure_headers
+from tickets.webapp import configure, db, local_preview, pages, runtime, secure_headers
 
 log = logging.getLogger(__name__)
 bp = Blueprint("tickets", __name__, url_prefix="/tickets", template_folder="templates",
@@ -56,6 +57,14 @@ def index(viewer: Viewer) -> Page:
     keep = {name: value for name, value in (("status", status), ("type", filters.type_id)) if value}
     return render("tickets/list.html", viewer, page=page, type_titles=titles, filters=filters,
                   statuses=STATUSES, keep=keep)
+
+
+@bp.get("/chat")
+@login_required
+def chat(viewer: Viewer) -> Page:
+    """Chat Support: the links that open the conversation, per Page and channel."""
+    links = chat_links(pages(), db(), preview=local_preview())
+    return render("tickets/chat.html", viewer, section="chat", chat_links=links)
 
 
 @bp.route("/new", methods=["GET", "POST"])

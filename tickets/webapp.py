@@ -5,20 +5,31 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, Request, Response, current_app, g
+from flask import Flask, Request, Response, current_app, g, url_for
 from flask.blueprints import BlueprintSetupState
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlmodel import Session
 
+from config.pages import PagesDirectory
 from core.runtime import Runtime
 
 SESSION_LIFETIME = timedelta(hours=8)
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 
 
 def runtime() -> Runtime:
     return current_app.extensions["runtime"]
+
+
+def pages() -> PagesDirectory:
+    """The Pages served (the pages file's last good version)."""
+    return runtime().pages
+
+
+def local_preview() -> str | None:
+    """The local preview's page when this app is the preview (chat links open it there)."""
+    return url_for("preview.page") if "preview" in current_app.blueprints else None
 
 
 def db() -> Session:

@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from messenger.standin import instagram, people
+from messenger.standin import instagram, people, referrals
 from messenger.standin.delivery import WebhookPoster
 from messenger.standin.errors import (
     StandinError,
@@ -354,6 +354,11 @@ class Standin:
     def customer_follows_link(self, psid: str, ref: str = "support") -> dict[str, Any]:
         """The customer enters the existing thread from an m.me link; returns the referral."""
         return self._act(partial(people.follows_link, psid=psid, ref=ref), psid)[0]
+
+    def customer_opens_link(self, psid: str, ref: str) -> dict[str, Any]:
+        """The customer opens the Page's m.me link with `ref`: Get Started carrying the
+        referral on a new thread, the referral event on an open one (`referrals`)."""
+        return self._act(partial(referrals.opens_link, psid=psid, ref=ref), psid)[0]
 
     def inbox_requests(self, psid: str) -> dict[str, Any]:
         """The Inbox asks our app (the owner) for the thread; returns the request event."""
