@@ -17,8 +17,8 @@ from typing import Any
 import requests
 from pymessenger.bot import Bot
 
-from messenger.graph_adapter import pooled_session
 from messenger.graph_http import SEND_PATH, GraphTransport
+from messenger.graph_session import pooled_session
 from messenger.send_api import METADATA_LIMIT, SENDER_ACTIONS, check_send_body
 from messenger.upload import upload
 
