@@ -67,11 +67,11 @@ class Layers:
 
 def instrument(rt: Runtime, layers: Layers, counts: Counter[str]) -> None:
     from redis.client import Pipeline
+    from redis.commands.core import Script
     from sqlalchemy.engine import Connection
 
     import bot.decisions
     import core.throttle
-    from core.raw_redis import RawScript
 
     rt.graph._http.request = layers.wrap("Graph HTTP", rt.graph._http.request)  # type: ignore[method-assign]
     bot.decisions.handle_turn = layers.wrap("deciding the turn", bot.decisions.handle_turn)
@@ -88,13 +88,13 @@ def instrument(rt: Runtime, layers: Layers, counts: Counter[str]) -> None:
         return pipeline_execute(self, *args, **kwargs)
 
     Pipeline.execute = layers.wrap("other Redis", pipeline)  # type: ignore[method-assign]
-    raw_call = RawScript.__call__
+    script_call = Script.__call__
 
-    def raw(self: RawScript, *args: Any, **kwargs: Any) -> Any:
-        counts.update(["redis raw scripts"])
-        return raw_call(self, *args, **kwargs)
+    def script(self: Script, *args: Any, **kwargs: Any) -> Any:
+        counts.update(["redis scripts"])
+        return script_call(self, *args, **kwargs)
 
-    RawScript.__call__ = layers.wrap("other Redis", raw)  # type: ignore[method-assign]
+    Script.__call__ = layers.wrap("other Redis", script)  # type: ignore[method-assign]
     redis_call = rt.redis.execute_command
 
     def counted(*args: Any, **kwargs: Any) -> Any:

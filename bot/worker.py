@@ -4,8 +4,10 @@ A SimpleWorker (no fork per job: the process keeps its Graph, Redis and
 database connection pools) that, at start and on every maintenance tick,
 restarts mailbox draining if a crashed consumer left customers waiting.
 It runs RQ's scheduler (delayed retries, scheduled drains) as a thread of its
-own process instead of a forked one: the fork held ~50 MB of memory to move a
-few due jobs once a second.
+own process instead of a forked one (`bot.scheduler_thread`): the fork held
+~50 MB of memory to move a few due jobs once a second. Only RQ's public
+methods are overridden (`work`, `bootstrap`, `run_maintenance_tasks`,
+`teardown`, `dequeue_timeout`).
 
 The app's modules (flows, SQL, Graph client) are imported by the worker itself,
 at bootstrap, not when this module is: `rq worker-pool` imports the worker class
@@ -15,17 +17,12 @@ app there held ~40 MB of memory that the forked child did not share for long.
 
 from __future__ import annotations
 
-import logging
 import sys
-import threading
-import time
+from typing import Any
 
-from redis.exceptions import RedisError
-from rq.scheduler import RQScheduler
 from rq.worker import SimpleWorker
 
-log = logging.getLogger(__name__)
-
+from bot.scheduler_thread import SchedulerThread
 
 MAINTENANCE_SECONDS = 15
 
@@ -34,39 +31,42 @@ class DeskWorker(SimpleWorker):
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         kwargs["maintenance_interval"] = MAINTENANCE_SECONDS
         super().__init__(*args, **kwargs)
+        self.desk_scheduler: SchedulerThread | None = None
+        self.desk_burst = False
 
     @property
     def dequeue_timeout(self) -> int:
         """Wake from an idle wait at each maintenance tick (RQ waits ~7 min)."""
         return MAINTENANCE_SECONDS
 
+    def work(self, burst: bool = False, *args: Any, with_scheduler: bool = False,
+             **kwargs: Any) -> bool:
+        """RQ's loop, with our scheduler thread instead of RQ's forked one."""
+        self.desk_scheduler = (SchedulerThread(self.queues, self.connection,
+                                               serializer=self.serializer)
+                               if with_scheduler else None)
+        self.desk_burst = burst
+        return super().work(burst, *args, with_scheduler=False, **kwargs)
+
     def bootstrap(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         _settings_or_exit()
         super().bootstrap(*args, **kwargs)
         _recover()
+        if self.desk_scheduler is None:
+            return
+        if self.desk_burst:  # started where RQ starts its own: after bootstrap
+            self.desk_scheduler.run_once()
+        else:
+            self.desk_scheduler.start()
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
         _recover()
 
-    def _start_scheduler(self, burst: bool = False, *args, **kwargs):  # type: ignore[no-untyped-def]
-        self.scheduler = ThreadScheduler(self.queues, connection=self.connection,
-                                         serializer=self.serializer)
-        self.scheduler.acquire_locks()
-        if self.scheduler.acquired_locks:
-            if burst:
-                self.scheduler.register_birth()
-                self.scheduler.enqueue_scheduled_jobs()
-                self.scheduler.release_locks()
-                self.scheduler.register_death()
-            else:
-                self.scheduler.start()
-
-    def stop_scheduler(self) -> None:
-        if isinstance(self.scheduler, ThreadScheduler):
-            self.scheduler.request_stop()
-        else:
-            super().stop_scheduler()
+    def teardown(self) -> None:
+        if self.desk_scheduler is not None:
+            self.desk_scheduler.stop()
+        super().teardown()
 
 
 def _settings_or_exit() -> None:
@@ -93,30 +93,3 @@ def _recover() -> None:
         raise SystemExit("pages file refused:\n" + "\n".join(exc.problems)) from None
     except ConfigError as exc:  # one line, not a traceback (SPEC "Configuration")
         raise SystemExit(f"configuration error: {exc}") from None
-
-
-class ThreadScheduler(RQScheduler):
-    """RQ's scheduler loop in a daemon thread; `_process` is the thread (RQ checks it)."""
-
-    def start(self) -> threading.Thread:  # type: ignore[override]
-        self._status = self.Status.STARTED
-        thread = threading.Thread(target=self._loop, daemon=True, name="rq-scheduler")
-        self._process = thread
-        thread.start()
-        return thread
-
-    def request_stop(self, *_args: object) -> None:
-        self._stop_requested = True
-
-    def _loop(self) -> None:
-        self.register_birth()
-        while not self._stop_requested:
-            try:
-                if self.should_reacquire_locks:
-                    self.acquire_locks()
-                self.heartbeat()
-                self.enqueue_scheduled_jobs()
-            except RedisError:  # the worker itself reports the outage; try again next tick
-                log.warning("scheduler: Redis unavailable; retrying", exc_info=True)
-            time.sleep(self.interval)
-        self.stop()

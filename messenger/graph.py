@@ -5,6 +5,18 @@ error handling), defaults to Graph v2.6 and never sends `messaging_type`.
 Here every call goes through `_request` (one pooled session, timeouts, typed
 `messenger.errors`, bounded retries), the version is ours, and Send API
 bodies are checked before they leave.
+
+What pymessenger still does for us (the product card asks for it; nothing of it
+is on the network path):
+
+- `auth_args`: the `access_token` and `appsecret_proof` (HMAC-SHA256 of the
+  token keyed with the app secret) that every call carries, computed once;
+- the template builders we do not override, `send_generic_message` and
+  `send_button_message` (and its deprecated `_send_payload`): they build the
+  body and hand it to our `send_raw`.
+
+`tests/unit/test_library_canaries.py` fails if an upgrade changes the proof, or
+adds a pymessenger method that would send without going through `send_raw`.
 """
 
 from __future__ import annotations
@@ -17,8 +29,8 @@ from typing import Any
 import requests
 from pymessenger.bot import Bot
 
-from messenger.graph_adapter import pooled_session
 from messenger.graph_http import SEND_PATH, GraphTransport
+from messenger.graph_session import pooled_session
 from messenger.send_api import METADATA_LIMIT, SENDER_ACTIONS, check_send_body
 from messenger.upload import upload
 

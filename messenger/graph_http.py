@@ -155,8 +155,8 @@ class GraphTransport:
     def _send(self, prepared: requests.PreparedRequest) -> requests.Response:
         """What `Session.send` does for us, without its cookie jar, hooks and redirect
         machinery (none of which a Graph call uses): the session's mounted adapter
-        sends (so `responses` still mocks it), then the body is read (`GraphAdapter`
-        has read it already, with the same errors)."""
+        sends (requests' public `get_adapter` and `HTTPAdapter.send`; `responses`
+        mocks the latter), then the body is read, so a broken one raises here."""
         session = self.session
         adapter = session.get_adapter(prepared.url)  # type: ignore[arg-type]
         response = adapter.send(prepared, stream=False, timeout=self._timeout,
