@@ -20,7 +20,6 @@ from urllib.parse import quote
 from messenger.standin import instagram, people, referrals
 from messenger.standin.delivery import WebhookPoster
 from messenger.standin.errors import (
-    StandinError,
     bad_appsecret_proof,
     bad_token,
     injected,
@@ -30,6 +29,7 @@ from messenger.standin.errors import (
 from messenger.standin.events import envelope
 from messenger.standin.faults import FaultQueue, RateLimiter
 from messenger.standin.instagram import InstagramAccount
+from messenger.standin.instagram_link import InstagramLink
 from messenger.standin.media import CDN_PREFIX, Media
 from messenger.standin.page import Page, Thread, Webhook
 
@@ -37,7 +37,7 @@ PAGE_INBOX_APP_ID = "263902037430900"
 T = TypeVar("T")
 
 
-class Standin:
+class Standin(InstagramLink):
     """The in-memory state of one fake Page, and what its people do (see package docs)."""
 
     def __init__(
@@ -294,35 +294,6 @@ class Standin:
                     raise instagram.no_instagram_account()
                 page = self.instagram
             return operation(page, self.clock())
-
-    # Instagram ---------------------------------------------------------------------------
-
-    def link_instagram(self, account_id: str) -> InstagramAccount:
-        """Link an Instagram professional account to the Page: its messages come as
-        `object: "instagram"` webhooks and are answered with the Page's token."""
-        with self._lock:
-            self.instagram = InstagramAccount(account_id=account_id, page_id=self.page_id,
-                                              app_id=self.app_id)
-            return self.instagram
-
-    def add_instagram_user(self, igsid: str, *, name: str = "Ana Silva",
-                           username: str = "ana.silva", has_profile: bool = True) -> None:
-        """An Instagram user of the linked account; the other people methods then take them."""
-        with self._lock:
-            if self.instagram is None:
-                raise StandinError("no Instagram account is linked: link_instagram first")
-            instagram.add_user(self.instagram, igsid, name=name, username=username,
-                               has_profile=has_profile)
-
-    def customer_sees(self, igsid: str) -> dict[str, Any]:
-        """An Instagram customer sees our messages: `messaging_seen`."""
-        return self._act(partial(instagram.seen, igsid=igsid), igsid)[0]
-
-    def _page_for(self, psid: str | None) -> Page:
-        """The linked Instagram account for its users; the Page for anyone else."""
-        if self.instagram is not None and psid is not None and psid in self.instagram.threads:
-            return self.instagram
-        return self.page
 
     # People ------------------------------------------------------------------------------
 
