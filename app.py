@@ -35,10 +35,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(SECRET_KEY=settings.secret_key, FLOWS_PATH=settings.flows_path,
                       SETTINGS=settings)
     serving = click.get_current_context(silent=True) is None  # else a `flask` command
+    pages = runtime.pages_store(settings)  # a broken pages file stops the server and the CLI
     rt = runtime.build_runtime(settings, check_schema=serving)  # `db upgrade` runs in the CLI
+    rt.pages_store = pages
     runtime.install(rt)
     app.extensions["runtime"] = rt
-    rt.pages  # noqa: B018 - a broken pages file stops the server and the CLI at start
     if serving:
         for account in rt.pages.accounts():  # a broken flows file stops a server at start
             rt.flows_for(account.id).current  # noqa: B018

@@ -81,6 +81,7 @@ def _settings_or_exit() -> None:
 
 def _recover() -> None:
     from bot.jobs import recover  # here, not at the top: see the module docstring
+    from config.pages import PagesError
     from config.settings import ConfigError
     from core.schema import SchemaError
 
@@ -88,6 +89,8 @@ def _recover() -> None:
         recover()  # the first call builds the runtime, which checks settings and schema
     except SchemaError as exc:
         raise SystemExit(str(exc)) from None  # one line, not a traceback
+    except PagesError as exc:  # one line per problem, as the web says them
+        raise SystemExit("pages file refused:\n" + "\n".join(exc.problems)) from None
     except ConfigError as exc:  # one line, not a traceback (SPEC "Configuration")
         raise SystemExit(f"configuration error: {exc}") from None
 

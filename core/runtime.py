@@ -49,8 +49,7 @@ class Runtime:
     @cached_property
     def pages_store(self) -> PagesStore:
         """Loaded on first use; raises PagesError if the pages file is broken."""
-        return PagesStore(self.settings, on_load=lambda directory: redact_also(
-            [page.token for page in directory.pages]))
+        return pages_store(self.settings)
 
     @property
     def pages(self) -> PagesDirectory:
@@ -135,6 +134,12 @@ def build_runtime(settings: Settings, *, timing: Timing | None = None,
     return Runtime(settings, engine, redis, Mailbox(redis, timing), dispatcher)
 
 
+def pages_store(settings: Settings) -> PagesStore:
+    """The pages file's store; its tokens are redacted from the logs from then on."""
+    return PagesStore(settings, on_load=lambda directory: redact_also(
+        [page.token for page in directory.pages]))
+
+
 def import_models() -> None:
     """Register every package's tables with SQLModel (migrations/env.py compares them)."""
     import attachments.models  # noqa: F401
@@ -156,8 +161,9 @@ def current() -> Runtime:
             settings = load_settings()
             require_app_id(settings)  # the worker serves a real Page only knowing its own id
             configure_logging(settings)  # a worker process: redact secrets here too
+            pages = pages_store(settings)  # a broken pages file stops the worker at start
             _current = build_runtime(settings)
-            _current.pages  # noqa: B018 - a broken pages file stops the worker at start
+            _current.pages_store = pages
         return _current
 
 

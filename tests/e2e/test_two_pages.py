@@ -90,6 +90,7 @@ def test_each_customer_is_answered_and_handed_over_by_its_own_page(
     france.wait_for_sent(PSID, 1, timeout=30)
     assert any("Pick a topic, or type" in text for text in _texts(spain, PSID))
     assert any("Choose a subject, or type" in text for text in _texts(france, PSID))  # its flows
+    assert not any("Choose a subject" in text for text in _texts(spain, PSID))  # Ana got no reply of Zoé's
 
     # Live Agent Request on both Pages: each thread goes to its own Page's Inbox
     spain.customer_says(PSID, "I want to talk to a human")

@@ -198,3 +198,10 @@ def test_a_directory_can_be_built_from_pages_directly() -> None:
     page = Page("7", "Seven", "tok", "SEVEN", FLOWS, instagram_id="8")
     directory = PagesDirectory((page,), inbox_app_id="263902037430900")
     assert directory.account("8", "instagram").page is page  # type: ignore[union-attr]
+
+
+def test_the_example_file_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # its flows path is relative to the project, as deployed
+    settings = Settings(pages_path="config/pages.example.yaml", flows_path=FLOWS)
+    directory = load_pages(settings, {"SHOP_ES_PAGE_TOKEN": "EAAes", "SHOP_FR_PAGE_TOKEN": "EAAfr"})
+    assert [page.name for page in directory.pages] == ["Shop Spain", "Shop France"]

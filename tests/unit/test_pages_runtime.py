@@ -109,3 +109,38 @@ def test_page_tokens_are_redacted_from_logs_once_the_pages_are_loaded(
     assert len(runtime.pages.pages) == 2  # loading them teaches the loggers their tokens
     logging.getLogger("tests.pages").warning("refused EAAfr-token for page 1002")
     assert "EAAfr-token" not in lines.getvalue() and "refused [redacted]" in lines.getvalue()
+
+
+def test_an_instagram_account_is_throttled_and_paused_as_its_page(rt: Runtime) -> None:
+    assert rt.page_id_of("1784001") == "1001" and rt.page_id_of("1002") == "1002"
+
+
+def test_a_broken_pages_file_stops_the_server_with_its_problems(tmp_path: Path) -> None:
+    from app import boot
+
+    path = tmp_path / "pages.yaml"
+    path.write_text('pages:\n  - id: "1001"\n    token_env: NOT_SET_ANYWHERE_42\n')
+    with pytest.raises(SystemExit) as stopped:
+        boot(make_settings(tmp_path, pages_path=str(path)))
+    assert str(stopped.value) == (f"pages file refused:\n{path}:3: pages[0].token_env: "
+                                  "the environment variable NOT_SET_ANYWHERE_42 is not set")
+
+
+def test_a_broken_pages_file_stops_the_worker_with_its_problems(tmp_path: Path, redis_url: str) -> None:
+    import subprocess
+    import sys
+
+    from tests.unit.test_secret_key import clean_environ
+
+    path = tmp_path / "pages.yaml"
+    path.write_text('pages:\n  - id: "1001"\n    token_env: NOT_SET_ANYWHERE_42\n')
+    rq = Path(sys.executable).parent / "rq"
+    done = subprocess.run([str(rq), "worker", "--burst", "--worker-class", "bot.worker.DeskWorker",
+                           "--url", redis_url, "events"], cwd=tmp_path, capture_output=True,
+                          env=clean_environ(REDIS_URL=redis_url, SECRET_KEY="k" * 32,
+                                            PAGES_PATH=str(path), MESSENGER_APP_ID="2002"),
+                          text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "pages file refused:",
+        f"{path}:3: pages[0].token_env: the environment variable NOT_SET_ANYWHERE_42 is not set"]
