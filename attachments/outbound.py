@@ -15,11 +15,12 @@ from sqlmodel import Session
 from attachments.models import MAX_BYTES, Attachment, utcnow
 from attachments.sniff import clean_name, content_type, named_for
 from attachments.store import blob_store
+from bot import instagram
 from bot.echoes import metadata_for
 from core.db import session_scope
 from core.runtime import Runtime
 from core.throttle import send_throttle
-from messenger.errors import GraphError
+from messenger.errors import BadRequest, GraphError
 
 if TYPE_CHECKING:
     from bot.decisions import Call
@@ -75,10 +76,14 @@ def send_file(rt: Runtime, customer: Customer, call: Call) -> str | None:
 
 
 def _upload(rt: Runtime, customer: Customer, row: Attachment, data: bytes) -> str:
+    on_instagram = instagram.is_instagram(customer.channel)
     try:
+        if on_instagram and not instagram.takes_file(row.kind, row.content_type):
+            raise BadRequest(f"Instagram does not take {row.content_type} files")
         uploaded = rt.graph_for(customer.page_id).upload_attachment(
             kind=row.kind, data=data, filename=row.name,
-            content_type=row.content_type or "application/octet-stream")
+            content_type=row.content_type or "application/octet-stream",
+            platform=instagram.CHANNEL if on_instagram else None)
     except GraphError as exc:
         if not exc.retryable:
             log.warning("attachment %s: Messenger refused the upload (%s); linked on the ticket",

@@ -59,6 +59,8 @@ def record_inbound(turn: Turn) -> None:
 
 def on_message(turn: Turn) -> None:
     message = _part(turn, "message")
+    if instagram.needs_no_answer(message):  # unsent, or a story mention: nothing was asked
+        return
     quick = _dict(message.get("quick_reply")).get("payload")
     if isinstance(quick, str) and quick:
         route_payload(turn, quick)

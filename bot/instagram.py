@@ -7,6 +7,9 @@ doc §11b): the same flows and calls as on Messenger, fitted to what Instagram t
 - Messages: text under 1000 characters (longer text is split, the quick replies on the
   last part); only the generic, button and product templates (any other is sent as its
   text, with its buttons' titles); at most 13 quick replies. Nothing is sent to fail.
+- Files: PNG, JPEG and GIF images, video, audio and PDF; any other file is not sent (the
+  ticket screen links it, as for a file Messenger refuses), and uploads say
+  `platform=instagram`.
 """
 
 from __future__ import annotations
@@ -23,8 +26,29 @@ TEMPLATES = ("generic", "button", "product")
 USERNAME_MAX = 100
 
 
+# The files Instagram takes (Upload Media for Instagram Messaging): by our kind, the types.
+MEDIA = {"image": ("image/png", "image/jpeg", "image/gif"), "file": ("application/pdf",),
+         "video": ("video/mp4", "video/ogg", "video/x-msvideo", "video/quicktime", "video/webm"),
+         "audio": ("audio/aac", "audio/mp4", "audio/x-wav", "audio/wav", "video/mp4")}
+
+
 def is_instagram(channel: str | None) -> bool:
     return channel == CHANNEL
+
+
+def needs_no_answer(message: dict[str, Any]) -> bool:
+    """An Instagram message the bot keeps quiet on: one the customer unsent (`is_deleted`), or
+    a mention of the account in their story (nothing was asked; it stays in the transcript)."""
+    if message.get("is_deleted"):
+        return True
+    attachments = message.get("attachments")
+    return (not message.get("text") and isinstance(attachments, list) and bool(attachments)
+            and all(isinstance(a, dict) and a.get("type") == "story_mention" for a in attachments))
+
+
+def takes_file(kind: str, content_type: str | None) -> bool:
+    """Whether Instagram takes a file of this kind and type (else the ticket links it)."""
+    return content_type in MEDIA.get(kind, ())
 
 
 def greeting_name(first_name: str | None, username: str | None) -> str:

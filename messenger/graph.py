@@ -117,10 +117,11 @@ class GraphClient(Bot):
             body["notification_type"] = notification_type
         return self.send_raw(body)
 
-    def upload_attachment(self, *, kind: str, data: bytes, filename: str, content_type: str) -> str:
+    def upload_attachment(self, *, kind: str, data: bytes, filename: str, content_type: str,
+                          platform: str | None = None) -> str:
         """Attachment Upload API: the `attachment_id` to send the file with (messenger.upload)."""
         return upload(self.session, self.graph_url, self.auth_args, kind=kind, data=data,
-                      filename=filename, content_type=content_type)
+                      filename=filename, content_type=content_type, platform=platform)
 
     def send_text_message(self, recipient_id: str, text: str) -> Json:
         return self.send_message(recipient_id, {"text": text})

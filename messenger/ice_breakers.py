@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from bot.flows.loader import FlowsError, load_flows
 from bot.flows.schema import Flows
 from bot.replies import flow_payload
 from messenger.graph import GraphClient
@@ -83,3 +84,18 @@ def set_ice_breakers(graph: GraphClient, flows: Flows) -> tuple[Json, bool]:
         return body, False
     graph.set_messenger_profile(body, platform=PLATFORM)
     return body, True
+
+
+def status(graph: GraphClient, flows_path: str, account_id: str) -> tuple[bool, str]:
+    """The `messenger status` line for a Page's Instagram account: are its ice breakers the
+    flows'? Raises GraphError if Facebook cannot be asked."""
+    try:
+        wanted = build_ice_breakers(load_flows(flows_path))["ice_breakers"]
+    except FlowsError:
+        return False, f"instagram {account_id}: {flows_path} has problems"
+    current = (graph.get_messenger_profile(FIELDS, platform=PLATFORM).get("data") or [{}])[0]
+    if current.get("ice_breakers") == wanted:
+        return True, f"instagram {account_id}: ice breakers as in the flows"
+    what = "not set" if not current.get("ice_breakers") else "differ from the flows"
+    return False, (f"instagram {account_id}: ice breakers {what}: "
+                   "run `flask --app app messenger setup-profile`")

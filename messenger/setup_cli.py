@@ -188,6 +188,9 @@ def _status(page: Page, page_id: str | None, psid: str | None) -> None:
     found += [checks.subscription(graph, page_id, settings, _call), checks.routing(answer),
               checks.take_control(graph, psid, settings),
               checks.profile(graph, page.flows_path, _call), checks.sending(_rt().redis, page_id)]
+    if page.instagram_id:
+        found.append(_call("reading Instagram's ice breakers", lambda: ice_breakers.status(
+            graph, page.flows_path, str(page.instagram_id))))
     for ok, line in found:
         click.echo(f"  [{'ok' if ok else '!!'}] {line}")
     problems = sum(1 for ok, _ in found if not ok)

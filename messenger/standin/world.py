@@ -20,6 +20,7 @@ from urllib.parse import quote
 from messenger.standin import instagram, people, referrals
 from messenger.standin.delivery import WebhookPoster
 from messenger.standin.errors import (
+    StandinError,
     bad_appsecret_proof,
     bad_token,
     injected,
@@ -309,7 +310,7 @@ class Standin:
         """An Instagram user of the linked account; the other people methods then take them."""
         with self._lock:
             if self.instagram is None:
-                raise instagram.no_instagram_account()
+                raise StandinError("no Instagram account is linked: link_instagram first")
             instagram.add_user(self.instagram, igsid, name=name, username=username,
                                has_profile=has_profile)
 

@@ -61,3 +61,11 @@ def test_dry_run_prints_the_ice_breakers_and_sends_nothing(
     assert result.exit_code == 0, result.output
     assert '"ice_breakers"' in result.output and '"platform": "instagram"' in result.output
     assert spain[0].instagram is not None and spain[0].instagram.messenger_profile == {}
+
+
+def test_status_checks_the_instagram_ice_breakers(cli: Cli, spain: tuple[Standin, str]) -> None:
+    before = cli("messenger", "status", "--page", "1001")
+    assert "[!!] instagram 1784001: ice breakers not set" in before.output
+    cli("messenger", "setup-profile", "--page", "1001")
+    after = cli("messenger", "status", "--page", "1001")
+    assert "[ok] instagram 1784001: ice breakers as in the flows" in after.output

@@ -43,3 +43,23 @@ def test_the_greeting_name_is_the_username_on_instagram() -> None:
     assert instagram.greeting_name(None, None) == ""
     assert instagram.username_of({"username": "ana silva"}) is None
     assert instagram.username_of({"username": "ana.silva", "name": "Ana"}) == "ana.silva"
+
+
+def test_instagram_takes_images_video_audio_and_pdf_only() -> None:
+    assert instagram.takes_file("image", "image/png") and instagram.takes_file("file", "application/pdf")
+    assert not instagram.takes_file("file", "application/zip")
+    assert not instagram.takes_file("audio", "audio/mpeg")  # Instagram: aac, m4a, wav, mp4
+
+
+def test_an_upload_for_instagram_says_so() -> None:
+    import responses
+
+    from messenger.graph import GraphClient
+
+    client = GraphClient(access_token="PAGE-TOKEN-x", app_secret="secret", sleep=lambda _: None)
+    url = "https://graph.facebook.com/v27.0/me/message_attachments"
+    with responses.RequestsMock(target="messenger.graph_adapter.GraphAdapter.send") as mocked:
+        mocked.post(url, json={"attachment_id": "77"})
+        assert client.upload_attachment(kind="image", data=b"\x89PNG", filename="a.png",
+                                        content_type="image/png", platform="instagram") == "77"
+        assert b'name="platform"\r\n\r\ninstagram' in mocked.calls[0].request.body

@@ -97,3 +97,20 @@ def test_long_flow_texts_are_split_for_instagram_only(flows: Flows) -> None:
     on_messenger = turn(long, customer(state={"greeted": True}), ig.text("9001", "zzz"),
                         account=messenger)
     assert len(texts(on_messenger)) == 1
+
+
+def test_an_unsent_instagram_message_gets_no_answer(flows: Flows) -> None:
+    unsent = ig.text("9001", "oops")
+    unsent["message"] = {"mid": unsent["message"]["mid"], "is_deleted": True}
+    assert turn(flows, customer(state={"greeted": True}), unsent).calls == []
+
+
+def test_a_story_mention_gets_no_answer_but_a_shared_post_does(flows: Flows) -> None:
+    mention = ig.text("9001", "x")
+    mention["message"] = {"mid": mention["message"]["mid"], "attachments": [
+        {"type": "story_mention", "payload": {"url": "https://lookaside.fbsbx.com/story"}}]}
+    done = turn(flows, customer(state={"greeted": True}), mention)
+    assert done.calls == [] and done.heard[0][2] == "[story_mention]"
+    shared = {**mention, "message": {**mention["message"], "attachments": [
+        {"type": "share", "payload": {"url": "https://www.instagram.com/p/abc"}}]}}
+    assert texts(turn(flows, customer(state={"greeted": True}), shared))
