@@ -127,8 +127,9 @@ class WebhookReceiver:
         kept = [event for event in events if pages.account(event.page_id, channel) is not None]
         if len(kept) < len(events):
             for account_id in sorted({e.page_id for e in events} - {e.page_id for e in kept}):
-                log.warning("webhook: ignored the events of %s account %s: not in the pages file",
-                            channel, account_id)
+                log.warning("webhook: ignored the events of %s account %s: %s", channel,
+                            account_id, "not in the pages file" if pages.source else
+                            "one Page is served without a pages file (PAGES_PATH)")
             metrics.events_ignored.inc(len(events) - len(kept))
         return kept
 

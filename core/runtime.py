@@ -64,13 +64,18 @@ class Runtime:
 
     def page_id_of(self, account_id: str) -> str:
         """The Page serving this account: the key of what Meta limits per Page (send rate)."""
+        if self.pages.single:  # the hot path of one Page: no lookup
+            return str(account_id)
         return self.account(account_id).page.id
 
     def graph_for(self, account_id: str) -> GraphClient:
         """The client with the token of the Page serving this account (never another's)."""
-        page = self.account(account_id).page
         if self.pages.single:
             return self.graph
+        page = self.account(account_id).page
+        client = self._graphs.get(page.token)
+        if client is not None:
+            return client
         with _clients_lock:  # one pooled client per token, for the life of the process
             client = self._graphs.get(page.token)
             if client is None:
@@ -79,6 +84,8 @@ class Runtime:
 
     def flows_for(self, account_id: str) -> FlowsStore:
         """The flows of the Page serving this account (its own file, else FLOWS_PATH)."""
+        if self.pages.single:
+            return self.flows
         path = self.account(account_id).page.flows_path
         if path == self.settings.flows_path:
             return self.flows

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from attachments import queries as attachment_queries
 from attachments.serve import file_response
 from attachments.sniff import INLINE_IMAGES
+from bot.flows import Flows
 from bot.models import Customer
 from core.runtime import Runtime
 from satisfaction.events import push_resolved
@@ -199,7 +200,7 @@ def _enqueue(rt: Runtime, mail_ids: list[int | None]) -> None:
         log.warning("emails %s stored but not queued: Redis unavailable", mail_ids)
 
 
-def _customer_flows(viewer: Viewer):  # type: ignore[no-untyped-def]
+def _customer_flows(viewer: Viewer) -> Flows:
     """The flows of the signed-in customer's Page (its ticket types)."""
     customer = db().get(Customer, viewer.customer_id) if viewer.customer_id else None
     return runtime().flows_or_default(customer.page_id if customer else None).current

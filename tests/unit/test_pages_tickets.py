@@ -53,3 +53,19 @@ def test_the_api_gives_each_tickets_page_and_channel(app: Flask, client: FlaskCl
                       from_web: ("1002", "web")}
     detail = client.get(f"/api/tickets/{from_instagram}", headers=AUTH).get_json()
     assert (detail["page_id"], detail["channel"]) == ("1001", "instagram")
+
+
+def test_the_staff_ticket_page_shows_the_page_and_channel_and_customers_do_not_see_it(
+        app: Flask, client: FlaskClient) -> None:
+    from tests.unit.test_tickets_web import add_agent, sign_in_agent, sign_in_customer
+
+    rt: Runtime = app.extensions["runtime"]
+    customer = Customer(page_id="1784001", psid="ig6", channel="instagram")
+    ticket_id = _open(rt, customer, "messenger", page_id="1001")
+    add_agent(rt)
+    sign_in_agent(client)
+    page = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert '<dd id="ticket-page">1001 · Instagram</dd>' in page  # one Page: no name to show
+    other = app.test_client()
+    sign_in_customer(other, rt, customer.id)  # type: ignore[arg-type]
+    assert 'id="ticket-page"' not in other.get(f"/tickets/{ticket_id}").get_data(as_text=True)
