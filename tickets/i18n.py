@@ -18,9 +18,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "es": "Escríbelo con palabras, por favor.",
     },
     "file_as_link": {
-        "en": "Our agent sent you a file on ticket #{number} that Messenger cannot carry: "
+        "en": "Our agent sent you a file on ticket #{number} that this chat cannot carry: "
               "it is on the ticket screen.",
-        "es": "Nuestro agente te envió un archivo en el ticket #{number} que Messenger no admite: "
+        "es": "Nuestro agente te envió un archivo en el ticket #{number} que este chat no admite: "
               "está en la pantalla de tickets.",
     },
     "file_received": {

@@ -144,3 +144,19 @@ def _owned(call: Any) -> Any:
         if (error.code, error.subcode) == (10, 2018300):
             raise not_owner() from None
         raise
+
+
+# Upload Media for Instagram Messaging: the types Instagram takes, by attachment type.
+UPLOAD_TYPES = {"image": ("image/png", "image/jpeg", "image/gif"), "file": ("application/pdf",),
+                "video": ("video/mp4", "video/ogg", "video/x-msvideo", "video/quicktime",
+                          "video/webm"),
+                "audio": ("audio/aac", "audio/mp4", "audio/x-wav", "audio/wav", "video/mp4")}
+
+
+def instagram_upload(message: Any, content_type: str | None) -> GraphError | None:
+    """What Instagram refuses in an upload with `platform=instagram` (Messenger's checks follow)."""
+    attachment = message.get("attachment") if isinstance(message, dict) else None
+    kind = attachment.get("type") if isinstance(attachment, dict) else None
+    if content_type not in UPLOAD_TYPES.get(str(kind), ()):
+        return bad_param(f"Instagram does not take {content_type} as {kind}", subcode=2018047)
+    return None

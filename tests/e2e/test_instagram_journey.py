@@ -3,8 +3,9 @@ account, and France) behind the Graph stand-in over HTTP, the web app and a real
 worker process. Each customer is answered with their own Page's token (the stand-in
 refuses any other), the Instagram customer by the Spanish Page's; Live Agent Request
 hands the Instagram thread to Instagram's inbox, Resume Chat With Bot takes it back, a
-rating is asked when the agent is done, a ticket opened from Instagram says so, and
-echoes and seen receipts are read without a word sent."""
+rating is asked when the agent is done, Restart shows the menu, a ticket opened from
+Instagram (with a photo the customer sent) says so, and echoes and seen receipts are
+read without a word sent."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from messenger.standin.instagram import INSTAGRAM_INBOX_APP_ID as IG_INBOX
 from messenger.standin.world import PAGE_INBOX_APP_ID
 from tests.e2e.conftest import StartService
 from tests.support import payloads as p
+from tests.support.files import png
 from tests.support.servers import wait_until
 from tests.support.service import Service
 from tickets.models import Ticket
@@ -67,7 +69,8 @@ def desk(start_service: StartService, standin: tuple[Standin, str], france: Stan
     monkeypatch.setenv("ES_TOKEN", "token-es")  # the worker process inherits them
     monkeypatch.setenv("FR_TOKEN", "token-fr")
     service = start_service(pages_path=str(tmp_path / "pages.yaml"),
-                            messenger_page_access_token=None, admin_api_token=ADMIN)
+                            messenger_page_access_token=None, admin_api_token=ADMIN,
+                            attachment_hosts=f"fbcdn.net,{standin[1]}")
     france.webhook_url = standin[0].webhook_url
     return service
 
@@ -153,6 +156,9 @@ def test_instagram_beside_two_pages_through_web_and_worker(
     resumed = says(spain, IGSID, postback="handoff:resume")
     wait_until(lambda: spain.owner(IGSID) == p.APP_ID, timeout=30)
     assert "chatting with the bot again" in text_of(settle(spain, IGSID)[-1]), resumed
+    restarted = says(spain, IGSID, "Restart", quick_reply="flow:restart")
+    assert "Pick a topic" in text_of(restarted[-1])
+    settle(spain, IGSID)
 
     # A ticket opened from Instagram says so (and names the Spanish Page).
     says(spain, IGSID, "Email Support", quick_reply="flow:email_support")
@@ -160,6 +166,10 @@ def test_instagram_beside_two_pages_through_web_and_worker(
     typed = says(spain, IGSID, "Order never arrived")[-1]
     other = next(payload for title, payload in chips(typed) if title == "Other query")
     says(spain, IGSID, "Other query", quick_reply=other)
+    settle(spain, IGSID)
+    before = len(spain.sent(IGSID))  # a photo, on Instagram's CDN, goes with the ticket
+    spain.customer_sends_file(IGSID, png(), name="parcel.png", kind="image")
+    spain.wait_for_sent(IGSID, before + 1, timeout=30)
     settle(spain, IGSID)
     says(spain, IGSID, "Ordered on 2 March, still nothing.")
     done = settle(spain, IGSID)[-1]
@@ -169,9 +179,13 @@ def test_instagram_beside_two_pages_through_web_and_worker(
     assert f"#{ticket.id}" in text_of(done)
     assert (ticket.channel, ticket.page_id, ticket.created_by) == ("instagram", "1001",
                                                                    "@ana.silva")
-    api = desk.app.test_client().get(f"/api/tickets/{ticket.id}",
-                                     headers={"Authorization": f"Bearer {ADMIN}"}).get_json()
-    assert (api["channel"], api["page_id"]) == ("instagram", "1001")
+    def api() -> dict:
+        assert desk.app is not None
+        return desk.app.test_client().get(f"/api/tickets/{ticket.id}", headers={
+            "Authorization": f"Bearer {ADMIN}"}).get_json()
+
+    assert (api()["channel"], api()["page_id"]) == ("instagram", "1001")
+    wait_until(lambda: [a["name"] for a in api()["attachments"]] == ["parcel.png"], timeout=30)
 
     settle(spain, IGSID)
     agent_lines = [c for c in spain.control_calls("2001")]

@@ -172,3 +172,17 @@ def test_the_instagram_profile_is_set_apart_from_the_pages(served: Any) -> None:
     with pytest.raises(BadRequest):
         es.set_messenger_profile({"greeting": [{"locale": "default", "text": "Hi"}]},
                                  platform="instagram")
+
+
+def test_an_instagram_upload_takes_only_instagrams_file_types(served: Any) -> None:
+    from messenger.errors import BadRequest
+    from tests.support.files import png
+
+    _, es, _ = served
+    assert es.upload_attachment(kind="image", data=png(), filename="a.png",
+                                content_type="image/png", platform="instagram")
+    with pytest.raises(BadRequest):
+        es.upload_attachment(kind="file", data=b"PK\x03\x04", filename="a.zip",
+                             content_type="application/zip", platform="instagram")
+    assert es.upload_attachment(kind="file", data=b"PK\x03\x04", filename="a.zip",
+                                content_type="application/zip")  # Messenger takes it
