@@ -48,7 +48,6 @@ def page() -> str:
               "status": url_for("preview.status", account=account.id), "page_id": account.id,
               "app_id": standin.app_id, "inbox_app_id": account.inbox_app_id,
               "channel": account.channel, "page_name": account.page_name,
-              "instagram_users": url_for("preview.instagram_user", account=account.id),
               "open_link": url_for("preview.open_link", account=account.id), "ref": _ref()}
     choices = [{"id": a.id, "label": a.label, "url": url_for("preview.page", account=a.id)}
                for a in accounts]
@@ -92,20 +91,6 @@ def open_link() -> Response | tuple[Response, int]:
     except WebhookDeliveryError as error:
         return jsonify(error=str(error)), 502
     return jsonify(event=event)
-
-
-@bp.post("/preview/api/instagram_users")
-def instagram_user() -> Response | tuple[Response, int]:
-    """A new Instagram customer of the shown account (Instagram profiles have a name and
-    a username, no first name or locale)."""
-    body = request.get_json(silent=True)
-    account = _account()
-    igsid, name = (body or {}).get("igsid"), (body or {}).get("name")
-    if account.channel != "instagram" or not isinstance(igsid, str) or not isinstance(name, str):
-        return jsonify(error="send igsid and name for an Instagram account"), 400
-    username = "".join(ch for ch in name.lower() if ch.isalnum()) + ".preview"
-    account.standin.add_instagram_user(igsid, name=f"{name} Preview", username=username)
-    return jsonify(success=True)
 
 
 def _locale(code: str) -> dict[str, str]:

@@ -77,6 +77,7 @@ def test_from_the_sign_in_page_the_chat_link_reaches_the_bot_which_signs_the_cus
     """The preview's Chat Support links open the demo accounts: Get Started carries the
     my-tickets ref, the bot answers with the sign-in link, and the link signs in."""
     open_preview(browser, local)
+    browser.delete_all_cookies()  # signed out (cookies ignore the port another test used)
     browser.get(f"{local.url}/login")
     links = browser.find_elements(By.CSS_SELECTOR, "#chat-links a")
     assert [link.text for link in links] == [
@@ -85,7 +86,7 @@ def test_from_the_sign_in_page_the_chat_link_reaches_the_bot_which_signs_the_cus
     assert wait(browser, "#page-name").text == "Demo Shop Spain"
     WebDriverWait(browser, 10).until(lambda b: "ref=" not in b.current_url)  # used once
     tap(browser, ".get-started")
-    sign_in = wait(browser, "a.template-button", "My tickets")
+    sign_in = wait(browser, "a.template-button", "My tickets", timeout=20)
     postbacks = [event["postback"] for hook in local.standin.webhooks
                  for event in hook["entry"][0].get("messaging", []) if "postback" in event]
     assert [p.get("referral", {}).get("ref") for p in postbacks] == ["my-tickets"]
@@ -98,10 +99,13 @@ def test_from_the_sign_in_page_the_chat_link_reaches_the_bot_which_signs_the_cus
 def test_the_instagram_chat_link_answers_with_the_sign_in_link_on_instagram(
         browser: WebDriver, local: LocalService) -> None:
     open_preview(browser, local)
+    browser.delete_all_cookies()  # signed out (cookies ignore the port another test used)
     browser.get(f"{local.url}/login")
-    tap(browser, "#chat-links a", "Demo Shop Spain on Instagram")
-    wait(browser, ".notice-text", "Opened the chat from the web's link")
-    link = wait(browser, "a.template-button", "My tickets").get_attribute("href")
+    assert browser.current_url == f"{local.url}/login"
+    link = wait(browser, "#chat-links a", "Demo Shop Spain on Instagram", timeout=20)
+    browser.get(str(link.get_attribute("href")))
+    wait(browser, ".notice-text", "Opened the chat from the web's link", timeout=20)
+    link = wait(browser, "a.template-button", "My tickets", timeout=20).get_attribute("href")
     assert link is not None and "/login?token=" in link
     account = local.accounts[1]
     referrals = [hook for hook in account.standin.webhooks if hook["object"] == "instagram"

@@ -20,12 +20,10 @@ function PreviewServer(config) {
     return response.json();
   }
 
-  async function instagramUser(igsid, name) {
+  function instagramUser(igsid, name) {
     // Instagram users have a name and a username, no first name or locale.
-    const response = await fetch(config.instagram_users, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ igsid, name }),
-    });
-    if (!response.ok) throw new Error(`instagram_users answered ${response.status}`);
+    const username = `${name.toLowerCase().replace(/[^a-z0-9]/g, "")}.preview`;
+    return control("instagram_users", { igsid, name: `${name} Preview`, username });
   }
 
   async function openLink(psid, ref) {
