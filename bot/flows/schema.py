@@ -42,6 +42,7 @@ from bot.flows.text import (
     too_long,
     translation_rules,
 )
+from core.i18n import closest_locale
 from handoff.config import HandoffConfig, handoff_rules
 from satisfaction.config import SatisfactionConfig, satisfaction_rules
 
@@ -205,14 +206,13 @@ class Flows(_Frozen):
     def locale_for(self, messenger_locale: str | None) -> str:
         """Our locale for a Messenger profile locale such as es_LA; the default when unknown."""
         code = (messenger_locale or "").replace("-", "_")
-        if code in self.locales:
-            return code
-        language = code.split("_")[0].lower()
-        return language if language in self.locales else self.default_locale
+        return closest_locale(code, self.locales) or self.default_locale
 
     def text(self, localized: Mapping[str, str], locale: str) -> str:
-        if locale in localized:
-            return localized[locale]
+        """`locale`'s text, else its language's (pt -> pt_BR), else the default locale's."""
+        chosen = closest_locale(locale, tuple(localized))
+        if chosen is not None:
+            return localized[chosen]
         return localized.get(self.default_locale) or next(iter(localized.values()), "")
 
     def flow(self, flow_id: str) -> Flow:
@@ -322,3 +322,4 @@ def _ticket_rules(data: object) -> Iterator[tuple[Loc, str]]:
         for key, flow in flow_map(data).items():
             if get(flow, "action") == "create_ticket":
                 yield ("flows", key, "action"), "create_ticket needs a tickets: section with the ticket types"
+
