@@ -34,6 +34,9 @@ LABELS: dict[str, str] = {
     "rating_asked": N_("asked on Messenger, no answer yet"),
     "rating_outside_window": N_("not asked: Messenger's 24-hour window had closed"),
     "rating_busy": N_("not asked: the customer was busy (opening a ticket or with an agent)"),
+    "chat_rating_asked": N_("no answer yet"),
+    "chat_rating_outside_window": N_("not asked: 24-hour window closed"),
+    "chat_rating_busy": N_("not asked: customer busy"),
     # Errors and sign-in problems
     "link_expired": N_("This sign-in link has expired. Type “My tickets” in Messenger for a new one."),
     "link_used": N_("This sign-in link was already used. Type “My tickets” in Messenger for a new one."),

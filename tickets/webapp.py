@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, Request, Response, current_app, g
+from flask import Flask, Request, Response, current_app, g, request, session
 from flask.blueprints import BlueprintSetupState
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask_babel import Babel
 from sqlmodel import Session
 
+from core.i18n import TRANSLATIONS, catalog_locale, shipped_locales
 from core.runtime import Runtime
 
 SESSION_LIFETIME = timedelta(hours=8)
@@ -61,6 +63,18 @@ def configure(state: BlueprintSetupState) -> None:
     )
     app.session_interface = CookieSessionInterface()
     app.teardown_appcontext(_close_db)
+    # `_()` in templates; tickets.pages.render picks the viewer's language with force_locale
+    Babel(app, locale_selector=browser_locale, default_translation_directories=str(TRANSLATIONS))
+
+
+def browser_locale() -> str:
+    """The language picked with `?lang=`, else the browser's first one we ship, else English."""
+    if session.get("lang"):
+        return catalog_locale(session["lang"])
+    for code, _quality in request.accept_languages:
+        if catalog_locale(code) != "en" or code.split("-")[0].lower() == "en":
+            return catalog_locale(code)
+    return shipped_locales()[0]
 
 
 def secure_headers(response: Response) -> Response:
