@@ -62,9 +62,13 @@ def say(locale: str | None, message: str, **values: object) -> str:
 
 @cache
 def babel_locale(locale: str | None) -> Locale:
-    """Babel's Locale for dates and numbers: the customer's own (pt_PT keeps its formats)."""
+    """Babel's Locale for dates and numbers: the customer's own when we speak its language
+    (pt_PT keeps its formats under pt_BR's words), else the catalog's (English)."""
     code = (locale or SOURCE_LOCALE).replace("-", "_")
+    chosen = catalog_locale(code)
+    if chosen.split("_")[0] != code.split("_")[0].lower():
+        return Locale.parse(chosen)  # no catalog in its language: no French day in English
     try:
         return Locale.parse(code)
     except (UnknownLocaleError, ValueError):
-        return Locale.parse(catalog_locale(code))
+        return Locale.parse(chosen)

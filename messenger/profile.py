@@ -46,9 +46,12 @@ class ProfileError(Exception):
 
 
 def meta_locales(locale: str) -> tuple[str, ...]:
-    """Meta's locale codes for one of our locales (empty when we know none)."""
+    """Meta's locale codes for one of our locales (empty when we know none). A code written
+    like pt_BR is used as is, and also stands for its language's other codes (pt_PT), as the
+    bot answers those customers in it; a flows locale naming one of those itself wins."""
     if "_" in locale:
-        return (locale,)
+        others = META_LOCALES.get(locale.split("_")[0], ())
+        return (locale, *(code for code in others if code != locale))
     return META_LOCALES.get(locale, ())
 
 
