@@ -214,7 +214,7 @@ def test_out_of_hours_then_no_agent_reply_offers_a_ticket(
 
     fake.customer_says("500", "human")
     closed = next_sends(fake, "500")[-1]
-    assert "they are back tomorrow at 09:00 (UTC)" in text_of(closed)
+    assert "they are back tomorrow at 9:00\u202fAM (UTC)" in text_of(closed)
     assert chips(closed)[:2] == [email, "Wait for an agent"]
     assert fake.owner("500") == p.APP_ID  # no handover into silence
 

@@ -95,7 +95,7 @@ def test_a_login_link_signs_the_customer_in_once_and_lists_their_tickets_newest_
     listing = client.get("/tickets").get_data(as_text=True)
     assert listing.index("Second problem") < listing.index("First problem")
     assert f'id="ticket-{first}"' in listing and f'id="ticket-{second}"' in listing
-    assert "Ana" in listing and "status-open" in listing and "UTC" in listing
+    assert "Ana" in listing and "status-open" in listing and "(CET)" in listing
 
     client.post("/logout", data={"csrf_token": csrf(listing)})
     again = client.get(path)  # the same link, after logging out
