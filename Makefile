@@ -62,10 +62,10 @@ lock: $(DEV_STAMP)
 ## commit the .pot, .po and .mo (README, "Languages")
 PYBABEL := $(BIN)/pybabel
 translations: $(STAMP)
-	$(PYBABEL) extract --quiet -F babel.cfg -k say:2 -k N_ -k default_texts --no-location \
+	$(PYBABEL) extract -F babel.cfg -k say:2 -k N_ -k default_texts --no-location \
 	  --sort-output --no-wrap --project="Support Desk" -o translations/messages.pot \
 	  bot core handoff satisfaction tickets
-	$(PYBABEL) update --quiet -i translations/messages.pot -d translations --no-wrap \
+	$(PYBABEL) update -i translations/messages.pot -d translations --no-wrap \
 	  --ignore-obsolete --no-fuzzy-matching
 	$(PYBABEL) compile --statistics -d translations
 
