@@ -134,7 +134,7 @@ def reply_sent(turn: Turn, outcome: CallOutcome) -> bool:
 
 
 def reply_messages(locale: str, ticket: Ticket, reply: TicketReply) -> list[replies.Message]:
-    text = f"{say(locale, 'Reply on ticket #{number}:', number=ticket.id)}\n\n{reply.body}"
+    text = say(locale, "Reply on ticket #{number}:", number=ticket.id) + f"\n\n{reply.body}"
     resolve = (say(locale, "Resolve #{number}", number=ticket.id), f"{RESOLVE_PREFIX}{ticket.id}")
     return replies.text_messages(text, [resolve])
 

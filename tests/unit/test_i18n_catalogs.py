@@ -4,6 +4,7 @@ and compiled: the .mo the service loads says what the .po says."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -65,6 +66,17 @@ def test_the_template_holds_every_message_the_code_and_templates_say() -> None:
     template = read_catalog(TRANSLATIONS / "messages.pot")
     assert said - ids(template) == set(), "new texts: run `make translations` and translate them"
     assert ids(template) - said == set(), "texts no longer said: run `make translations`"
+
+
+def test_no_text_hides_from_extraction_inside_an_f_string() -> None:
+    """pybabel reads an f-string as one token: a say() inside it would never be translated."""
+    template = ids(read_catalog(TRANSLATIONS / "messages.pot"))
+    for folder in ("bot", "core", "handoff", "satisfaction", "tickets"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "say"
+                        and len(node.args) > 1 and isinstance(node.args[1], ast.Constant)):
+                    assert node.args[1].value in template, f"{path}:{node.lineno}"
 
 
 @pytest.mark.parametrize("locale", SHIPPED)
