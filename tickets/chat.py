@@ -30,7 +30,7 @@ from core.i18n import say
 from core.mailbox import Queued
 from messenger.errors import OutsideMessagingWindow
 from satisfaction.ask import ask_for_ticket
-from tickets import links, service, wizard
+from tickets import i18n, links, service, wizard
 from tickets.jobs import enqueue_mails, pending_mail_ids
 from tickets.models import Ticket, TicketReply, utcnow
 from tickets.notify import REPLY_EVENT
@@ -112,9 +112,7 @@ def file_sent(turn: Turn, outcome: CallOutcome) -> bool:
     assert turn.customer.id is not None
     url = links.login_url(turn.settings.public_url, turn.settings.secret_key, turn.customer.id,
                           next_path=f"/tickets/{ticket_id}")
-    turn.send(replies.button_message(say(
-        turn.locale, "Our agent sent you a file on ticket #{number} that Messenger cannot carry: "
-        "it is on the ticket screen.", number=ticket_id), [
+    turn.send(replies.button_message(say(turn.locale, i18n.FILE_AS_LINK, number=ticket_id), [
         {"type": "web_url", "title": say(turn.locale, "View ticket"), "url": url}]))
     return True
 
@@ -149,8 +147,7 @@ def mention_waiting(turn: Turn) -> None:
     with turn_session(turn) as session:
         for reply, ticket in _unseen_replies(session, turn, key):
             turn.send(*replies.text_messages(
-                say(turn.locale, "Our team replied to ticket #{number} while you were away:",
-                    number=ticket.id) + f"\n\n{reply.body}"))
+                say(turn.locale, i18n.WAITING_INTRO, number=ticket.id) + f"\n\n{reply.body}"))
             turn.send(_ticket_buttons(turn, ticket))
             _send_files(turn, session, reply, {"messaging_type": "RESPONSE"})
             reply.messenger, reply.delivered_in = "delivered", key
@@ -211,8 +208,7 @@ def my_tickets(turn: Turn, _flow: Flow | None = None) -> None:
     """A single-use sign-in link to the customer's tickets."""
     assert turn.customer.id is not None
     url = links.login_url(turn.settings.public_url, turn.settings.secret_key, turn.customer.id)
-    text = say(turn.locale, "Here is your sign-in link to your tickets. It works once, "
-               "within {minutes} minutes.", minutes=links.MAX_AGE_SECONDS // 60)
+    text = say(turn.locale, i18n.SIGN_IN_LINK, minutes=links.MAX_AGE_SECONDS // 60)
     message = replies.button_message(text, [
         {"type": "web_url", "title": say(turn.locale, "My tickets"), "url": url}])
     message["quick_replies"] = [{"content_type": "text", "title": title, "payload": payload}
@@ -243,8 +239,7 @@ def resolve(turn: Turn, ticket_id: int) -> None:
         session.flush()
         pending = pending_mail_ids(session, ticket_id)
     enqueue_mails(rt, pending)
-    said = (say(turn.locale, "Ticket #{number} is resolved. Thank you!", number=ticket_id) if mail is not None
-            else say(turn.locale, "Ticket #{number} was already resolved.", number=ticket_id))
+    said = say(turn.locale, i18n.RESOLVED if mail is not None else i18n.ALREADY_RESOLVED, number=ticket_id)
     if not ask_for_ticket(turn, ticket_id, intro=said):  # asked once, whoever resolved it
         turn.send(*replies.menu_messages(turn.flows, turn.locale, intro=said))
     turn.set_state(greeted=True)

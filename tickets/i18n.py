@@ -55,6 +55,15 @@ LABELS: dict[str, str] = {
 }
 
 
+# Messenger: the ticket chat's longer texts (tickets.chat), kept here to keep that module short
+FILE_AS_LINK = N_("Our agent sent you a file on ticket #{number} that Messenger cannot carry: "
+                  "it is on the ticket screen.")
+WAITING_INTRO = N_("Our team replied to ticket #{number} while you were away:")
+SIGN_IN_LINK = N_("Here is your sign-in link to your tickets. It works once, within {minutes} minutes.")
+RESOLVED = N_("Ticket #{number} is resolved. Thank you!")
+ALREADY_RESOLVED = N_("Ticket #{number} was already resolved.")
+
+
 def locale_of(code: str | None) -> str:
     """`es`, `es_LA`, `es-ES` -> es; `pt_PT` -> pt_BR; anything without a catalog -> en."""
     return catalog_locale(code)
