@@ -78,3 +78,14 @@ def test_beyond_a_week_the_date_is_written_out_in_the_customer_s_language() -> N
     said = when_text(month_off, at("2026-11-27 15:00"), "pt_BR")
     assert said == "em 14 de dezembro de 2026, às 09:00 (CET)"
     assert when_text(month_off, at("2026-11-27 15:00"), "en") == "on December 14, 2026 at 9:00\u202fAM (CET)"
+
+
+def test_handover_texts_left_out_come_from_the_catalogs_and_written_ones_win() -> None:
+    defaults = HandoffConfig().texts
+    assert defaults.busy["pt_BR"].startswith("Desculpe, nenhum atendente conseguiu")
+    assert defaults.busy["es"].startswith("Lo sentimos, ningún agente")
+    assert defaults.wait_button == {"en": "Wait for an agent", "es": "Esperar a un agente",
+                                    "pt_BR": "Esperar atendente"}
+    written = HandoffConfig.model_validate({"texts": {"busy": {"en": "Hold on.", "pt_BR": "Aguarde."}}})
+    assert written.texts.busy == {"en": "Hold on.", "pt_BR": "Aguarde."}
+    assert written.texts.returned == defaults.returned  # the others still from the catalogs
