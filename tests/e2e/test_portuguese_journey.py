@@ -133,7 +133,7 @@ def test_a_pt_br_customer_is_answered_in_portuguese_everywhere(
     url = urlsplit(buttons(link)[0]["url"])
     browser = requests.Session()
     page = browser.get(f"{base}{url.path}?{url.query}", timeout=10)
-    assert "Continuar como Joana" in page.text and '<html lang="pt_BR">' in page.text
+    assert "Continuar como Joana" in page.text and '<html lang="pt-BR">' in page.text
     token = url.query.split("token=", 1)[1]
     signed_in = browser.post(f"{base}/login/link", data={"csrf_token": csrf(page.text), "token": token},
                              timeout=10)

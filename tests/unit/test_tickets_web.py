@@ -245,7 +245,7 @@ def test_security_headers_cookie_flags_and_spanish(client: FlaskClient, rt: Runt
 
 def test_the_screen_speaks_the_browser_s_language_and_links_the_others(client: FlaskClient) -> None:
     page = client.get("/login", headers={"Accept-Language": "pt-PT,pt;q=0.9,en;q=0.5"}).get_data(as_text=True)
-    assert "Acesso da equipe" in page and "Senha" in page and '<html lang="pt_BR">' in page
+    assert "Acesso da equipe" in page and "Senha" in page and '<html lang="pt-BR">' in page
     assert ">English</a>" in page and ">Español</a>" in page and ">Português (Brasil)</a>" not in page
     french = client.get("/login", headers={"Accept-Language": "fr-FR,fr"}).get_data(as_text=True)
     assert "Staff sign-in" in french  # no catalog for French: English
