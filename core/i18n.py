@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.support import NullTranslations, Translations
+from pydantic import Field
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 DOMAIN = "messages"
@@ -58,6 +60,13 @@ def say(locale: str | None, message: str, **values: object) -> str:
     Extracted by `pybabel extract -k say:2` (see babel.cfg and `make translations`)."""
     text = translations(locale).gettext(message)
     return text.format(**values) if values else text
+
+
+def default_texts(message: str) -> Any:
+    """A pydantic default for a text admins may word in the flows file and left out: the
+    catalogs' `message` in every shipped locale (extracted by `-k default_texts`)."""
+    return Field(default_factory=lambda: {
+        locale: translations(locale).gettext(message) for locale in shipped_locales()})
 
 
 @cache

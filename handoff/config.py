@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
@@ -28,7 +28,7 @@ from bot.flows.text import (
     quote,
     too_long,
 )
-from core.i18n import shipped_locales, translations
+from core.i18n import default_texts
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -70,12 +70,6 @@ DayHours = Annotated[tuple[Span, ...], BeforeValidator(_spans)]
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def default_texts(message: str) -> Any:
-    """A text nobody wrote in the flows file: the catalogs' `message` in each shipped locale."""
-    return Field(default_factory=lambda: {
-        locale: translations(locale).gettext(message) for locale in shipped_locales()})
 
 
 class HandoffTexts(_Frozen):

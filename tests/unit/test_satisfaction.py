@@ -191,6 +191,15 @@ def test_the_shipped_flows_ask_in_english_spanish_and_portuguese() -> None:
     assert all(len(titles) == 5 for titles in config.choices.values())
 
 
+def test_words_left_out_come_from_the_catalogs_in_every_shipped_language() -> None:
+    from satisfaction.config import SatisfactionConfig
+
+    defaults = SatisfactionConfig()
+    assert defaults.question["pt_BR"].startswith("Como você avalia a ajuda")
+    assert defaults.skip_button == {"en": "Skip", "es": "Omitir", "pt_BR": "Pular"}
+    assert set(defaults.choices) == {"en", "es", "pt_BR"}
+
+
 def test_a_bad_satisfaction_section_names_each_line(tmp_path: Path) -> None:
     section = """satisfaction:
   enabled: maybe
