@@ -64,7 +64,7 @@ PYBABEL := $(BIN)/pybabel
 translations: $(STAMP)
 	$(PYBABEL) extract -F babel.cfg -k say:2 -k N_ -k default_texts --no-location \
 	  --sort-output --no-wrap --project="Support Desk" -o translations/messages.pot \
-	  bot core handoff satisfaction tickets
+	  attachments bot core handoff satisfaction tickets
 	$(PYBABEL) update -i translations/messages.pot -d translations --no-wrap \
 	  --ignore-obsolete --no-fuzzy-matching
 	$(PYBABEL) compile --statistics -d translations

@@ -54,6 +54,11 @@ def translations(locale: str | None) -> NullTranslations:
     return Translations.load(str(TRANSLATIONS), [chosen], DOMAIN)
 
 
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark only"
+    """Marks `message` for `pybabel extract`; it is translated where it is shown."""
+    return message
+
+
 def say(locale: str | None, message: str, **values: object) -> str:
     """`message` (English, `{name}` placeholders) in `locale`, with `values` filled in.
 

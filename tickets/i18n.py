@@ -4,13 +4,7 @@ or `say(locale, ...)` (Python), and translated by the catalogs in `translations/
 
 from __future__ import annotations
 
-from core.i18n import catalog_locale, say
-
-
-def N_(message: str) -> str:
-    """Marks `message` for `pybabel extract`; it is translated where it is shown."""
-    return message
-
+from core.i18n import N_, catalog_locale, say
 
 LABELS: dict[str, str] = {
     "status_open": N_("Open"),

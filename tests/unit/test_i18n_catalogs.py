@@ -19,6 +19,7 @@ from core.i18n import TRANSLATIONS, catalog_locale, say, shipped_locales
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ("es", "pt_BR")
+FOLDERS = ("attachments", "bot", "core", "handoff", "satisfaction", "tickets")  # as `make translations`
 KEYWORDS = {"_": None, "gettext": None, "N_": None, "say": (2,), "default_texts": None}
 PLACEHOLDER = re.compile(r"%\((\w+)\)s|\{(\w+)\}")
 
@@ -59,7 +60,7 @@ def test_every_shipped_locale_has_a_compiled_catalog() -> None:
 def test_the_template_holds_every_message_the_code_and_templates_say() -> None:
     method_map = [("**/templates/**.html", "jinja2"), ("**/templates/**.txt", "jinja2"), ("**.py", "python")]
     said: set[str] = set()
-    for folder in ("bot", "core", "handoff", "satisfaction", "tickets"):
+    for folder in FOLDERS:
         for _file, _line, message, _comments, _context in extract_from_dir(
                 ROOT / folder, method_map, keywords=KEYWORDS):
             said.add(message if isinstance(message, str) else message[0])
@@ -71,7 +72,7 @@ def test_the_template_holds_every_message_the_code_and_templates_say() -> None:
 def test_no_text_hides_from_extraction_inside_an_f_string() -> None:
     """pybabel reads an f-string as one token: a say() inside it would never be translated."""
     template = ids(read_catalog(TRANSLATIONS / "messages.pot"))
-    for folder in ("bot", "core", "handoff", "satisfaction", "tickets"):
+    for folder in FOLDERS:
         for path in (ROOT / folder).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(), str(path))):
                 if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "say"
