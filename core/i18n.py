@@ -7,7 +7,7 @@ Portuguese one, `es_LA` Spanish."""
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ def closest_locale(code: str, locales: tuple[str, ...]) -> str | None:
     return next((x for x in locales if x.split("_")[0] == language), None)
 
 
-@cache
+@lru_cache(maxsize=1024)  # bounded: browsers and Messenger send codes we never chose
 def catalog_locale(code: str | None) -> str:
     """The shipped locale closest to `code` (`es-ES`, `pt_PT`, `pt_br`...); English if none."""
     language, _, region = (code or "").replace("-", "_").strip().partition("_")
@@ -45,10 +45,13 @@ def catalog_locale(code: str | None) -> str:
     return closest_locale(wanted, shipped_locales()) or SOURCE_LOCALE
 
 
-@cache
 def translations(locale: str | None) -> NullTranslations:
     """The catalog for `locale` (closest shipped one); the English source texts if none."""
-    chosen = catalog_locale(locale)
+    return _catalog(catalog_locale(locale))
+
+
+@cache  # one per shipped locale
+def _catalog(chosen: str) -> NullTranslations:
     if chosen == SOURCE_LOCALE:
         return NullTranslations()
     return Translations.load(str(TRANSLATIONS), [chosen], DOMAIN)
@@ -74,7 +77,7 @@ def default_texts(message: str) -> Any:
         locale: translations(locale).gettext(message) for locale in shipped_locales()})
 
 
-@cache
+@lru_cache(maxsize=256)
 def babel_locale(locale: str | None) -> Locale:
     """Babel's Locale for dates and numbers: the customer's own when we speak its language
     (pt_PT keeps its formats under pt_BR's words), else the catalog's (English)."""

@@ -11,7 +11,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel
 from sqlmodel import Session
 
-from core.i18n import TRANSLATIONS, catalog_locale, shipped_locales
+from core.i18n import SOURCE_LOCALE, TRANSLATIONS, catalog_locale, shipped_locales
 from core.runtime import Runtime
 
 SESSION_LIFETIME = timedelta(hours=8)
@@ -72,7 +72,7 @@ def browser_locale() -> str:
     if session.get("lang"):
         return catalog_locale(session["lang"])
     for code, _quality in request.accept_languages:
-        if catalog_locale(code) != "en" or code.split("-")[0].lower() == "en":
+        if catalog_locale(code) != SOURCE_LOCALE or code.split("-")[0].lower() == SOURCE_LOCALE:
             return catalog_locale(code)
     return shipped_locales()[0]
 
