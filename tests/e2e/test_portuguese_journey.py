@@ -113,7 +113,9 @@ def test_a_pt_br_customer_is_answered_in_portuguese_everywhere(
     described = says(fake, "Cobrança", "ticket:type:billing")[-1]
     assert text_of(described).startswith("Agora descreva o que aconteceu")
     created = says(fake, "Fui cobrada duas vezes no dia 2 de março.")[-1]
-    number = int(re.search(r"O ticket #(\d+) está aberto: “Cobrança em dobro”", text_of(created)).group(1))
+    found = re.search(r"O ticket #(\d+) está aberto: “Cobrança em dobro”", text_of(created))
+    assert found, text_of(created)
+    number = int(found.group(1))
     assert [b["title"] for b in buttons(created)] == ["Ver ticket"]
 
     # The team's email, in the ticket's language, its time in the business-hours zone.
