@@ -13,6 +13,7 @@ import sys
 import click
 from flask import Flask
 
+import features
 from bot.flows.cli import flows_cli
 from bot.flows.loader import FlowsError
 from config.settings import ConfigError, Settings, load_settings, require_app_id
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, instance_path=_absolute(settings.instance_path))
     app.config.update(SECRET_KEY=settings.secret_key, FLOWS_PATH=settings.flows_path,
                       SETTINGS=settings)
+    features.register_all()  # before the runtime: the features' tables and seams
     serving = click.get_current_context(silent=True) is None  # else a `flask` command
     rt = runtime.build_runtime(settings, check_schema=serving)  # `db upgrade` runs in the CLI
     runtime.install(rt)

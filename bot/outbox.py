@@ -9,7 +9,7 @@ Permanent refusals are recorded and never retried; transient failures raise
 so the customer's mailbox retries later, in order.
 
 Follow-ups: a call whose body names one under `FOLLOW_UP` ("then") has its
-result handed to that follow-up (`bot.extensions.call_follow_ups`) as a small
+result handed to that follow-up (`bot.extensions.register_follow_up`) as a small
 turn, in the same transaction that marks the row done. The follow-up may
 change the customer's state, cancel the turn's remaining calls, and decide
 new calls, made right after the turn's remaining ones. A call refused because
@@ -20,17 +20,15 @@ the `OWNED_ELSEWHERE` follow-up instead.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from attachments.outbound import FILE_CALL, send_file
-from attachments.record import FETCH_CALL, queue_fetches
 from bot import extensions, retry_budget
 from bot.decisions import FOLLOW_UP, Call, Decision
 from bot.echoes import EchoAwaited, metadata_for
+from bot.extensions import Executor
 from bot.ledger import Ledger, transcript_line
 from bot.models import Customer, Message, Outbox, utcnow
 from bot.turn import Turn
@@ -119,10 +117,8 @@ def _deliver_event(rt: Runtime, customer: Customer, event_key: str, calls: list[
 
 def _execute(rt: Runtime, customer: Customer, call: Call) -> str | None:
     """Make one call, unless its Page is paused (`core.page_health`: raises PagePaused)."""
-    executor = _EXECUTORS.get(call.kind)
-    if executor is None:
-        raise ValueError(f"unknown outbox call {call.kind!r}")
-    if call.kind == FETCH_CALL:  # no Graph call: a paused Page must not hold back a file's fetch
+    executor, graph_call = _executor(call.kind)
+    if not graph_call:  # e.g. queueing a file's fetch: a paused Page must not hold it back
         return executor(rt, customer, call)
     health = page_health(rt.redis, first_pause_ms=rt.settings.page_pause_ms)
     trial = health.before_call(customer.page_id)
@@ -151,7 +147,7 @@ def _send(rt: Runtime, customer: Customer, call: Call) -> str | None:
     return response.get("message_id")
 
 
-def _handover(kind: str) -> Callable[[Runtime, Customer, Call], str | None]:
+def _handover(kind: str) -> Executor:
     def make(rt: Runtime, customer: Customer, call: Call) -> str | None:
         body = {key: value for key, value in call.body.items() if key != FOLLOW_UP}
         getattr(rt.graph, kind)(customer.psid, **body)
@@ -166,13 +162,21 @@ def _thread_owner(rt: Runtime, customer: Customer, call: Call) -> str | None:
     return rt.graph.thread_owner(customer.psid) or ""
 
 
-_EXECUTORS: dict[str, Callable[[Runtime, Customer, Call], str | None]] = {
+_EXECUTORS: dict[str, Executor] = {
     "send": _send,
     "thread_owner": _thread_owner,
-    FETCH_CALL: queue_fetches,  # no Graph call: queues the fetch of a customer's files
-    FILE_CALL: send_file,  # an agent's file: uploaded, then sent
     **{kind: _handover(kind) for kind in HANDOVER_CALLS},
 }
+
+
+def _executor(kind: str) -> tuple[Executor, bool]:
+    """The bot's own calls, or a feature's (`extensions.register_executor`)."""
+    if kind in _EXECUTORS:
+        return _EXECUTORS[kind], True
+    registered = extensions.executor(kind)
+    if registered is None:
+        raise ValueError(f"unknown outbox call {kind!r}")
+    return registered
 
 
 def _finish(rt: Runtime, customer: Customer, call: Call, outcome: CallOutcome) -> bool:

@@ -78,11 +78,9 @@ def build_runtime(settings: Settings, *, timing: Timing | None = None,
 
 
 def import_models() -> None:
-    """Register every package's tables with SQLModel (migrations/env.py compares them)."""
-    import attachments.models  # noqa: F401
+    """Register the bot's tables with SQLModel; each feature registers its own
+    (`features.register_all`, called before the runtime is built)."""
     import bot.models  # noqa: F401
-    import satisfaction.models  # noqa: F401
-    import tickets.models  # noqa: F401
 
 
 _current: Runtime | None = None

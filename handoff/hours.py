@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from handoff.config import DAYS, HandoffConfig
+from bot.flows.handoff_config import DAYS, HandoffConfig
 
 LOOK_AHEAD_DAYS = 31  # beyond this "back soon" is all we say
 _DAY_NAMES = {

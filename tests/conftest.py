@@ -11,12 +11,20 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 
+import features
 from config.settings import Settings
 from core import runtime
 from tests.support import payloads
 from tests.support.servers import redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _features() -> None:
+    """Every feature registered, as the app factory and the worker do, for tests that build a
+    runtime or a turn directly (tests/unit/test_features.py checks those two paths)."""
+    features.register_all()
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from attachments import queries as attachment_queries
 from attachments.serve import describe, file_response
-from tickets.bearer import bearer_ok
+from core.bearer import bearer_ok
 from tickets.errors import TicketNotFound
 from tickets.models import STATUSES, OutboundMail, Ticket, TicketReply, as_utc
 from tickets.queries import Filters, TicketRow, list_tickets, mails_of, replies_of, visible_ticket

@@ -23,6 +23,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from bot.flows.handoff_config import HandoffConfig, handoff_rules
+from bot.flows.satisfaction_config import SatisfactionConfig, satisfaction_rules
 from bot.flows.text import (
     BUTTON_TEXT_MAX,
     ButtonTitle,
@@ -42,8 +44,6 @@ from bot.flows.text import (
     too_long,
     translation_rules,
 )
-from handoff.config import HandoffConfig, handoff_rules
-from satisfaction.config import SatisfactionConfig, satisfaction_rules
 
 Action = Literal["live_agent", "resume_bot", "restart", "create_ticket", "my_tickets"]
 ACTIONS: tuple[str, ...] = get_args(Action)

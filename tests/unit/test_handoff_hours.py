@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handoff.config import HandoffConfig
+from bot.flows.handoff_config import HandoffConfig
 from handoff.hours import is_open, next_opening, when_text
 
 MADRID = ZoneInfo("Europe/Madrid")

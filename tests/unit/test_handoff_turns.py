@@ -11,12 +11,12 @@ import pytest
 
 from bot.conversation import handle_turn
 from bot.flows import Flow, Flows, load_flows
+from bot.flows.handoff_config import HandoffConfig
 from bot.models import Customer
 from bot.turn import Turn
 from config.settings import Settings
 from core.mailbox import Queued
 from handoff import followups, state
-from handoff.config import HandoffConfig
 from handoff.jobs import WAIT_KIND
 from handoff.state import BOT, HUMAN, Handoff
 from tests.support import payloads as p

@@ -7,8 +7,11 @@ It runs RQ's scheduler (delayed retries, scheduled drains) as a thread of its
 own process instead of a forked one: the fork held ~50 MB of memory to move a
 few due jobs once a second.
 
-The app's modules (flows, SQL, Graph client) are imported by the worker itself,
-at bootstrap, not when this module is: `rq worker-pool` imports the worker class
+It lives beside `app.py`, not in `bot`: like the app factory it composes the
+process, registering every feature (`features.register_all`) before its first job.
+
+The app's modules (flows, SQL, Graph client, features) are imported by the worker
+itself, at bootstrap, not when this module is: `rq worker-pool` imports the worker class
 in its parent process too, which only forks and respawns workers; importing the
 app there held ~40 MB of memory that the forked child did not share for long.
 """
@@ -42,6 +45,7 @@ class DeskWorker(SimpleWorker):
 
     def bootstrap(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         _settings_or_exit()
+        _register_features()
         super().bootstrap(*args, **kwargs)
         _recover()
 
@@ -77,6 +81,12 @@ def _settings_or_exit() -> None:
         load_settings()
     except ConfigError as exc:
         sys.exit(f"configuration error: {exc}")
+
+
+def _register_features() -> None:
+    from features import register_all  # here, not at the top: see the module docstring
+
+    register_all()
 
 
 def _recover() -> None:
