@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+import features
 from bench.procs import redis_server
 from bench.run_state import Database
 from bench.signed import (
@@ -142,6 +143,7 @@ def main() -> None:
                             graph_api_url=graph_url, secret_key="bench-secret-key",
                             instance_path=str(work),
                             send_rate_per_page=1_000_000)  # the page's cap lifted, as at 0 ms
+        features.register_all()  # as the app and the worker do
         rt = runtime.build_runtime(settings)
         runtime.install(rt)
         feed(rt, customers, 0, 2 * len(customers))  # first contact: profiles, first turns

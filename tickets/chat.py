@@ -28,8 +28,7 @@ from core import runtime
 from core.db import session_scope
 from core.mailbox import Queued
 from messenger.errors import OutsideMessagingWindow
-from satisfaction.ask import ask_for_ticket
-from tickets import links, service, wizard
+from tickets import links, resolved, service, wizard
 from tickets.i18n import t
 from tickets.jobs import enqueue_mails, pending_mail_ids
 from tickets.models import Ticket, TicketReply, utcnow
@@ -239,7 +238,7 @@ def resolve(turn: Turn, ticket_id: int) -> None:
         pending = pending_mail_ids(session, ticket_id)
     enqueue_mails(rt, pending)
     said = t("resolved" if mail is not None else "already_resolved", turn.locale, number=ticket_id)
-    if not ask_for_ticket(turn, ticket_id, intro=said):  # asked once, whoever resolved it
+    if not resolved.in_chat(turn, ticket_id, intro=said):  # asked once, whoever resolved it
         turn.send(*replies.menu_messages(turn.flows, turn.locale, intro=said))
     turn.set_state(greeted=True)
 

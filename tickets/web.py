@@ -16,8 +16,7 @@ from attachments.serve import file_response
 from attachments.sniff import INLINE_IMAGES
 from bot.models import Customer
 from core.runtime import Runtime
-from satisfaction.events import push_resolved
-from tickets import service
+from tickets import resolved, service
 from tickets.auth import Viewer, current_viewer, login_required
 from tickets.errors import TicketNotFound
 from tickets.forms import ActionForm, MessageForm, NewTicketForm
@@ -131,11 +130,11 @@ def resolve(viewer: Viewer, ticket_id: int) -> Page:
 
 
 def _ask_rating(rt: Runtime, ticket: Ticket) -> None:
-    """The customer is asked on Messenger to rate the help (`satisfaction`)."""
+    """Tell who listens (`tickets.resolved`: satisfaction asks for a rating on Messenger)."""
     customer = db().get(Customer, ticket.customer_id)
     assert customer is not None and ticket.id is not None
     try:
-        push_resolved(rt, page_id=customer.page_id, psid=customer.psid, ticket_id=ticket.id)
+        resolved.on_screen(rt, page_id=customer.page_id, psid=customer.psid, ticket_id=ticket.id)
     except RedisError:  # resolved all the same; only the question is lost
         log.warning("ticket %s resolved; Redis down, its rating is not asked", ticket.id)
 
