@@ -1,7 +1,16 @@
 """Typed, frozen settings read once from the environment (and `.env`).
 
 A missing or malformed value stops the process at boot with one line naming
-the variable (`ConfigError`); tests build `Settings(...)` directly.
+the variable, or every bad variable, `; `-separated (`ConfigError`); tests build
+`Settings(...)` directly.
+
+Not pydantic-settings: it would not make this module simpler. Its errors are
+several lines per value, keyed by field name rather than by the variable an
+operator sets, and they quote the input (a malformed token's secret), so they
+would be rewritten into our line anyway; the checks that
+are ours (URL schemes, the numeric app ids, SECRET_KEY with REDIS_URL, the
+instance key) stay as they are; and `SecretStr` would change every reader of a
+token for what `__repr__` below already does (secrets never printed).
 """
 
 from __future__ import annotations
@@ -121,16 +130,19 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: str = ".e
     source: dict[str, str] = {k: v for k, v in dotenv_values(dotenv).items() if v is not None}
     source.update(os.environ if environ is None else environ)
     values: dict[str, object] = {}
+    problems: list[str] = []  # every bad variable at once: one restart fixes them all
     for env_name, attr in _ENV.items():
         raw = source.get(env_name, "").strip()
-        if raw:
-            values[attr] = _parse(env_name, attr, raw)
+        try:
+            if raw:
+                values[attr] = _parse(env_name, attr, raw)
+        except ConfigError as exc:
+            problems.append(str(exc))
     settings = Settings(**values)  # type: ignore[arg-type]
-    _check(settings)
+    problems += _check(settings)
+    if problems:
+        raise ConfigError("; ".join(problems))
     if not settings.secret_key:
-        if settings.redis_url:  # web and worker may be on other machines: one key for all
-            raise ConfigError("SECRET_KEY: required when REDIS_URL is set (the same value on "
-                              "every process and machine)")
         settings = settings.with_(secret_key=instance_secret_key(Path(settings.instance_path)))
     return settings
 
@@ -174,11 +186,16 @@ def _check_url(env_name: str, raw: str, schemes: tuple[str, ...]) -> None:
         raise ConfigError(f"{env_name}: expected a URL starting with {wanted}")
 
 
-def _check(settings: Settings) -> None:
+def _check(settings: Settings) -> list[str]:
+    problems = []
     if settings.messenger_app_id and not settings.messenger_app_id.isdigit():
-        raise ConfigError("MESSENGER_APP_ID: expected the numeric app id")
+        problems.append("MESSENGER_APP_ID: expected the numeric app id")
     if not settings.page_inbox_app_id.isdigit():
-        raise ConfigError("PAGE_INBOX_APP_ID: expected a numeric app id")
+        problems.append("PAGE_INBOX_APP_ID: expected a numeric app id")
+    if not settings.secret_key and settings.redis_url:  # processes on other machines: one key
+        problems.append("SECRET_KEY: required when REDIS_URL is set (the same value on "
+                        "every process and machine)")
+    return problems
 
 
 def require_app_id(settings: Settings) -> None:

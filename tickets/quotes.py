@@ -3,27 +3,39 @@
 Mail clients mark the quoted part in different ways: an attribution line
 ("On Mon, ... wrote:", "El lun, ... escribió:"), Outlook's header block
 ("From: ... Sent: ..." or "-----Original Message-----"), or "> " prefixes.
-Signatures start at the standard "-- " line or a "Sent from my ..." footer.
+Signatures start at the standard "-- " line or a "Sent from my ..." footer. English,
+Spanish, Portuguese, French and German (tests/data/replies: Gmail, Outlook, Apple Mail,
+Thunderbird, Yahoo).
 """
 
 from __future__ import annotations
 
 import re
 
+# English, Spanish, Portuguese, French, German: "On ... wrote:", "El ... escribió:",
+# "Em ... escreveu:", "Le ... a écrit :", "Am ... schrieb ...:" / "... Folgendes geschrieben:"
 _ATTRIBUTION = re.compile(
-    r"^(on\b.{0,200}\bwrote|el\b.{0,200}\bescribi[oó]|le\b.{0,200}\ba écrit|am\b.{0,200}\bschrieb)\s*:\s*$",
+    r"^(on\b.{0,200}\bwrote|el\b.{0,200}\bescribi[oó]|em\b.{0,200}\bescreveu"
+    r"|le\b.{0,200}\ba écrit|am\b.{0,200}\b(schrieb|geschrieben)\b.{0,200}?)\s*:\s*$",
     re.IGNORECASE,
 )
-_ATTRIBUTION_START = re.compile(r"^(on|el|le|am)\s", re.IGNORECASE)
+_ATTRIBUTION_START = re.compile(r"^(on|el|em|le|am)\s", re.IGNORECASE)
 _SEPARATORS = re.compile(
-    r"^(-{2,}\s*(original message|mensaje original|forwarded message|mensaje reenviado)\s*-{2,}"
+    r"^(-{2,}\s*(original message|mensaje original|mensagem original|message d'origine"
+    r"|ursprüngliche nachricht|original-nachricht|forwarded message|mensaje reenviado)\s*-{2,}"
     r"|_{20,}|={20,})\s*$",
     re.IGNORECASE,
 )
-_HEADER_BLOCK = re.compile(r"^\*?(from|de)\s*:\*?\s", re.IGNORECASE)
-_HEADER_FOLLOW = re.compile(r"^\*?(sent|date|enviado|fecha|to|para|subject|asunto)\s*:", re.IGNORECASE)
+_HEADER_BLOCK = re.compile(r"^\*?(from|de|von)\s*:\*?\s", re.IGNORECASE)
+_HEADER_FOLLOW = re.compile(
+    r"^\*?(sent|date|to|subject|enviado|enviada|fecha|data|para|asunto|assunto"
+    r"|envoyé|à|objet|gesendet|datum|an|betreff)\s*:", re.IGNORECASE)
 _SIGNATURE = re.compile(
-    r"^(--\s?|sent from my .+|enviado desde mi .+|get outlook for .+|obtener outlook para .+)$",
+    r"^(--\s?|(sent from|enviado desde|enviado do|envoyé de|gesendet von)"
+    r" (my|mi|meu|mon|yahoo mail|mail for|correo para|email para|courrier pour|mail für)\b.*"
+    r"|von meinem .+ gesendet"
+    r"|(get|obtener|obter o|téléchargez|holen sie sich) outlook (for|para|pour|für) .+"
+    r"|outlook für .+ beziehen)$",
     re.IGNORECASE,
 )
 
