@@ -20,10 +20,10 @@ from tests.support.servers import redis_server
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _features() -> None:
-    """Every feature registered, as the app factory and the worker do, for tests that build a
-    runtime or a turn directly (tests/unit/test_features.py checks those two paths)."""
+def pytest_configure(config: pytest.Config) -> None:
+    """Every feature registered, as the app factory and the worker do, before collection
+    (skip conditions ask which features exist), for tests that build a runtime or a turn
+    directly (tests/unit/test_features.py checks those two processes)."""
     features.register_all()
 
 
