@@ -1,16 +1,10 @@
 """Typed, frozen settings read once from the environment (and `.env`).
 
-A missing or malformed value stops the process at boot with one line naming
-the variable, or every bad variable, `; `-separated (`ConfigError`); tests build
-`Settings(...)` directly.
-
-Not pydantic-settings: it would not make this module simpler. Its errors are
-several lines per value, keyed by field name rather than by the variable an
-operator sets, and they quote the input (a malformed token's secret), so they
-would be rewritten into our line anyway; the checks that
-are ours (URL schemes, the numeric app ids, SECRET_KEY with REDIS_URL, the
-instance key) stay as they are; and `SecretStr` would change every reader of a
-token for what `__repr__` below already does (secrets never printed).
+A missing or malformed value stops the process at boot with one line naming every bad
+variable (`ConfigError`); tests build `Settings(...)` directly. Not pydantic-settings: its
+errors span lines, name the field rather than the variable, and quote the input (a token's
+secret), so they would be rewritten into that line anyway, while our own checks and the
+`__repr__` that hides secrets would stay: it would not make this module simpler.
 """
 
 from __future__ import annotations
