@@ -2,9 +2,10 @@
 
 A missing or malformed value stops the process at boot with one line naming every bad
 variable (`ConfigError`); tests build `Settings(...)` directly. Not pydantic-settings: its
-errors span lines, name the field rather than the variable, and quote the input (a token's
-secret), so they would be rewritten into that line anyway, while our own checks and the
-`__repr__` that hides secrets would stay: it would not make this module simpler.
+errors span lines, name the field rather than the variable, and quote the input (a
+REDIS_URL's password, a SENTRY_DSN's key), so they would be rewritten into that line
+anyway, while our own checks and the `__repr__` that hides secrets would stay: it would not
+make this module simpler.
 """
 
 from __future__ import annotations
