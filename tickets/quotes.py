@@ -13,12 +13,16 @@ from __future__ import annotations
 import re
 
 # English, Spanish, Portuguese, French, German: "On ... wrote:", "El ... escribió:",
-# "Em ... escreveu:", "Le ... a écrit :", "Am ... schrieb ...:" / "... Folgendes geschrieben:"
+# "Em ... escreveu:", "Le ... a écrit :", "Am ... Folgendes geschrieben:"; and German's
+# "Am ... schrieb <name>:" (`_SCHRIEB`, apart: one bounded wildcard per pattern keeps a
+# hostile 10 MiB mail linear)
 _ATTRIBUTION = re.compile(
     r"^(on\b.{0,200}\bwrote|el\b.{0,200}\bescribi[oó]|em\b.{0,200}\bescreveu"
-    r"|le\b.{0,200}\ba écrit|am\b.{0,200}\b(schrieb|geschrieben)\b.{0,200}?)\s*:\s*$",
+    r"|le\b.{0,200}\ba écrit|am\b.{0,200}\bgeschrieben)\s*:\s*$",
     re.IGNORECASE,
 )
+_SCHRIEB = re.compile(r"^am\b.{0,200}\bschrieb\b", re.IGNORECASE)
+_ATTRIBUTION_MAX = 400
 _ATTRIBUTION_START = re.compile(r"^(on|el|em|le|am)\s", re.IGNORECASE)
 _SEPARATORS = re.compile(
     r"^(-{2,}\s*(original message|mensaje original|mensagem original|message d'origine"
@@ -52,15 +56,21 @@ def strip_reply(text: str) -> str:
 def _quote_start(lines: list[str]) -> int:
     for i, line in enumerate(lines):
         stripped = line.strip()
-        if _ATTRIBUTION.match(stripped) or _SEPARATORS.match(stripped):
+        if _is_attribution(stripped) or _SEPARATORS.match(stripped):
             return i
         # Attribution lines wrapped by the client: "On Mon, 2 Mar 2026, Support\n<a@b> wrote:"
         if _ATTRIBUTION_START.match(stripped) and i + 1 < len(lines):
-            if _ATTRIBUTION.match(f"{stripped} {lines[i + 1].strip()}"):
+            if _is_attribution(f"{stripped} {lines[i + 1].strip()}"):
                 return i
         if _HEADER_BLOCK.match(stripped) and _followed_by_headers(lines, i):
             return i
     return len(lines)
+
+
+def _is_attribution(line: str) -> bool:
+    if len(line) > _ATTRIBUTION_MAX or not line.endswith(":"):
+        return False
+    return bool(_ATTRIBUTION.match(line) or _SCHRIEB.match(line))
 
 
 def _followed_by_headers(lines: list[str], start: int) -> bool:
