@@ -3,13 +3,16 @@ same agents' replies (tests/data/replies: Gmail, Outlook, Apple Mail, Thunderbir
 Yahoo, in English, Spanish, Portuguese, French and German). A reply counts when exactly
 the new text is left: no quoted history, no signature or "Sent from my ..." footer.
 The library is given all five languages (it has no Portuguese) and scored on its
-latest reply's body (without the signatures it recognises). Not run in CI; the figures
-go to docs/RELIABILITY.md.
+latest reply's body (without the signatures it recognises). Then the time quotes.py takes
+on hostile bodies: 50,000 lines that look like attributions but are not (10 to 18 MiB,
+around the inbound limit). Not run in CI; the figures go to docs/RELIABILITY.md.
 
     .venv/bin/python -m bench.quoted_replies
 """
 
 from __future__ import annotations
+
+import time
 
 from mailparser_reply import EmailReplyParser
 
@@ -33,6 +36,20 @@ def main() -> None:
         print(f"{reply.name:16} {'ok' if a else 'WRONG':>9} {'ok' if b else 'WRONG':>17}")
     total = len(replies())
     print(f"{'right':16} {f'{ours}/{total}':>9} {f'{theirs}/{total}':>17}")
+    _hostile()
+
+
+HOSTILE = ["Am " + "schrieb " * 25 + "x", "Am " + "schrieb " * 25 + "x:", "On " + "wrote " * 40 + "x:",
+           "Am " + "x" * 190 + " schrieb " + "y" * 180 + " z:", "Von: " + "a" * 300]
+
+
+def _hostile() -> None:
+    for line in HOSTILE:
+        body = "\n".join([line] * 50_000)
+        start = time.perf_counter()
+        strip_reply(body)
+        print(f"hostile {line[:24]!r:28} {len(body) / 2**20:5.1f} MiB "
+              f"{time.perf_counter() - start:6.2f} s")
 
 
 if __name__ == "__main__":
