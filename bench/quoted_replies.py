@@ -4,7 +4,7 @@ Yahoo, in English, Spanish, Portuguese, French and German). A reply counts when 
 the new text is left: no quoted history, no signature or "Sent from my ..." footer.
 The library is given all five languages (it has no Portuguese) and scored on its
 latest reply's body (without the signatures it recognises). Then the time quotes.py takes
-on hostile bodies: 50,000 lines that look like attributions but are not (10 to 18 MiB,
+(CPU, best of 3) on hostile bodies: 50,000 lines that look like attributions but are not (10 to 18 MiB,
 around the inbound limit). Not run in CI; the figures go to docs/RELIABILITY.md.
 
     .venv/bin/python -m bench.quoted_replies
@@ -46,10 +46,12 @@ HOSTILE = ["Am " + "schrieb " * 25 + "x", "Am " + "schrieb " * 25 + "x:", "On " 
 def _hostile() -> None:
     for line in HOSTILE:
         body = "\n".join([line] * 50_000)
-        start = time.perf_counter()
-        strip_reply(body)
-        print(f"hostile {line[:24]!r:28} {len(body) / 2**20:5.1f} MiB "
-              f"{time.perf_counter() - start:6.2f} s")
+        best = float("inf")
+        for _ in range(3):  # CPU time, best of 3: the machine is shared
+            start = time.process_time()
+            strip_reply(body)
+            best = min(best, time.process_time() - start)
+        print(f"hostile {line[:24]!r:28} {len(body) / 2**20:5.1f} MiB {best:6.2f} s CPU")
 
 
 if __name__ == "__main__":
