@@ -19,7 +19,7 @@ from config.settings import Settings
 
 logger = logging.getLogger("config.pages")
 
-_Signature = tuple[int, int, int] | None
+_Fingerprint = tuple[int, int, int] | None
 
 
 class PagesStore:
@@ -31,7 +31,7 @@ class PagesStore:
         self._path = pages_path(settings)
         self._check_interval, self._clock = check_interval, clock
         self._lock = threading.Lock()
-        self._signature = _signature(self._path)
+        self._fingerprint = _fingerprint(self._path)
         self._directory = load_pages(settings, environ)  # a broken file stops the process here
         self._on_load(self._directory)
         self._problems: list[str] = []
@@ -54,9 +54,9 @@ class PagesStore:
             return
         try:
             self._checked_at = self._clock()
-            signature = _signature(self._path)
-            if signature != self._signature:
-                self._signature = signature
+            fingerprint = _fingerprint(self._path)
+            if fingerprint != self._fingerprint:
+                self._fingerprint = fingerprint
                 self._reload()
         finally:
             self._lock.release()
@@ -74,7 +74,7 @@ class PagesStore:
         logger.info("pages reloaded from %s (%d Pages)", self._path, len(directory.pages))
 
 
-def _signature(path: Path | None) -> _Signature:
+def _fingerprint(path: Path | None) -> _Fingerprint:
     if path is None:
         return None
     try:

@@ -56,12 +56,12 @@ PROFILE = "https://graph.facebook.com/v27.0/me/messenger_profile"
 def test_setting_them_asks_instagram_first_and_sends_only_a_change(flows: Flows) -> None:
     client = GraphClient(access_token="PAGE-TOKEN-x", app_secret="secret", sleep=lambda _: None)
     platform = matchers.query_param_matcher({"platform": "instagram"}, strict_match=False)
-    with responses.RequestsMock(target="messenger.graph_adapter.GraphAdapter.send") as mocked:
+    with responses.RequestsMock() as mocked:
         mocked.get(PROFILE, json={"data": []}, match=[platform])
         mocked.post(PROFILE, json={"result": "success"}, match=[platform])
         body, sent = set_ice_breakers(client, flows)
         assert sent and json.loads(mocked.calls[1].request.body) == body
-    with responses.RequestsMock(target="messenger.graph_adapter.GraphAdapter.send") as mocked:
+    with responses.RequestsMock() as mocked:
         mocked.get(PROFILE, json={"data": [{"ice_breakers": body["ice_breakers"]}]},
                    match=[platform])
         assert set_ice_breakers(client, flows) == (body, False)  # no POST: already set

@@ -58,7 +58,7 @@ def test_an_upload_for_instagram_says_so() -> None:
 
     client = GraphClient(access_token="PAGE-TOKEN-x", app_secret="secret", sleep=lambda _: None)
     url = "https://graph.facebook.com/v27.0/me/message_attachments"
-    with responses.RequestsMock(target="messenger.graph_adapter.GraphAdapter.send") as mocked:
+    with responses.RequestsMock() as mocked:
         mocked.post(url, json={"attachment_id": "77"})
         assert client.upload_attachment(kind="image", data=b"\x89PNG", filename="a.png",
                                         content_type="image/png", platform="instagram") == "77"
