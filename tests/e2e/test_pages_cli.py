@@ -32,6 +32,7 @@ def pages() -> Iterator[tuple[Standin, Standin, str]]:
                              access_token=token)
                      for page_id, token in (("1001", "token-es"), ("1002", "token-fr")))
     spain.page_name, france.page_name = "Shop Spain", "Shop France"
+    spain.link_instagram("1784001")  # the pages file lists it: status reads its ice breakers
     server, url = serve_standin(spain, others=[france])
     yield spain, france, url
     server.shutdown()
