@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint audit lock clean system-packages
+.PHONY: run test lint audit lock clean system-packages translations
 
 # What the Procfile runs (requirements.txt); the test and bench kit on top of it
 # (requirements-dev.txt). Both are lock files: every package pinned with its hashes.
@@ -55,6 +55,19 @@ LOCK := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extr
 lock: $(DEV_STAMP)
 	$(LOCK) --output-file requirements.txt requirements.in
 	$(LOCK) --output-file requirements-dev.txt requirements-dev.in
+
+## translations: after changing the code's or templates' texts, extract them into
+## translations/messages.pot, merge them into every catalog (es, pt_BR, ...) and compile the
+## .mo files the service loads; translate what `pybabel update` marked new or fuzzy, run again,
+## commit the .pot, .po and .mo (README, "Languages")
+PYBABEL := $(BIN)/pybabel
+translations: $(STAMP)
+	$(PYBABEL) extract -F babel.cfg -k say:2 -k N_ -k default_texts --no-location \
+	  --sort-output --no-wrap --project="Support Desk" -o translations/messages.pot \
+	  attachments bot core handoff satisfaction tickets
+	$(PYBABEL) update -i translations/messages.pot -d translations --no-wrap \
+	  --ignore-obsolete --no-fuzzy-matching
+	$(PYBABEL) compile --statistics -d translations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -13,8 +13,11 @@ import sys
 import click
 from flask import Flask
 
+import features
 from bot.flows.cli import flows_cli
 from bot.flows.loader import FlowsError
+from config.pages import PagesError
+from config.pages_cli import pages_cli
 from config.settings import ConfigError, Settings, load_settings, require_app_id
 from core import runtime
 from core.db_cli import db_cli
@@ -32,17 +35,22 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, instance_path=_absolute(settings.instance_path))
     app.config.update(SECRET_KEY=settings.secret_key, FLOWS_PATH=settings.flows_path,
                       SETTINGS=settings)
+    features.register_all()  # before the runtime: the features' tables and seams
     serving = click.get_current_context(silent=True) is None  # else a `flask` command
+    pages = runtime.pages_store(settings)  # a broken pages file stops the server and the CLI
     rt = runtime.build_runtime(settings, check_schema=serving)  # `db upgrade` runs in the CLI
+    rt.pages_store = pages
     runtime.install(rt)
     app.extensions["runtime"] = rt
     if serving:
-        rt.flows.current  # noqa: B018 - a broken flows file stops a server at start
+        for account in rt.pages.accounts():  # a broken flows file stops a server at start
+            rt.flows_for(account.id).current  # noqa: B018
     _register_blueprints(app)
     app.cli.add_command(db_cli)
     app.cli.add_command(flows_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(messenger_cli)
+    app.cli.add_command(pages_cli)
     app.cli.add_command(make_chat_command(create_app))
     app.cli.add_command(tickets_cli)
     app.cli.add_command(users_cli)
@@ -79,6 +87,8 @@ def boot(settings: Settings | None = None) -> Flask:
         if click.get_current_context(silent=True) is None:  # serving; CLI commands set their own
             require_app_id(settings)
         return create_app(settings)
+    except PagesError as exc:
+        sys.exit("pages file refused:\n" + "\n".join(exc.problems))
     except ConfigError as exc:
         sys.exit(f"configuration error: {exc}")
     except FlowsError as exc:

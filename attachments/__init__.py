@@ -2,4 +2,5 @@
 worker at once (Messenger's URLs expire), checked by its content and kept in the
 database; files on an agent's emailed reply are kept the same way and uploaded
 to Messenger. Tickets, the transcript and the handover summary link to the rows
-by customer, message id, ticket and reply."""
+by customer, message id, ticket and reply. It plugs into the conversation and the
+outbox through `bot.extensions` (`attachments.plugin`)."""

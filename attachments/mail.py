@@ -13,12 +13,13 @@ from sqlmodel import Session, select
 from attachments.models import Attachment, utcnow
 from attachments.queries import of_ticket
 from attachments.store import blob_store
+from core.i18n import N_
 
 ATTACH_LIMIT = 10 * 1024 * 1024  # in all: larger mails bounce at many relays
 FETCH_GRACE = timedelta(minutes=2)  # how long a new ticket's mail waits for pending fetches
-NOTES = {"pending": "still being fetched: see the ticket page",
-         "too_large": "larger than 25 MB: not kept",
-         "unreachable": "could not be fetched from Messenger"}
+NOTES = {"pending": N_("still being fetched: see the ticket page"),  # translated in the email
+         "too_large": N_("larger than 25 MB: not kept"),
+         "unreachable": N_("could not be fetched from Messenger")}
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,12 @@ from sqlmodel import Session
 from attachments.models import MAX_BYTES, Attachment, utcnow
 from attachments.sniff import clean_name, content_type, named_for
 from attachments.store import blob_store
+from bot import instagram
 from bot.echoes import metadata_for
 from core.db import session_scope
 from core.runtime import Runtime
 from core.throttle import send_throttle
-from messenger.errors import GraphError
+from messenger.errors import BadRequest, GraphError
 
 if TYPE_CHECKING:
     from bot.decisions import Call
@@ -64,9 +65,9 @@ def send_file(rt: Runtime, customer: Customer, call: Call) -> str | None:
         data = blob_store().get(session, attachment_id) if row is not None else None
     if row is None or data is None:
         raise ValueError(f"attachment {attachment_id} has no stored bytes")
-    uploaded = row.messenger_attachment_id or _upload(rt, row, data)
-    send_throttle(rt.redis, rt.settings.send_rate_per_page).wait(customer.page_id)
-    answer = rt.graph.send_message(
+    uploaded = row.messenger_attachment_id or _upload(rt, customer, row, data)
+    send_throttle(rt.redis, rt.settings.send_rate_per_page).wait(rt.page_id_of(customer.page_id))
+    answer = rt.graph_for(customer.page_id).send_message(
         customer.psid, {"attachment": {"type": row.kind, "payload": {"attachment_id": uploaded}}},
         messaging_type=body.get("messaging_type", "RESPONSE"), tag=body.get("tag"),
         metadata=metadata_for(call.key))
@@ -74,10 +75,15 @@ def send_file(rt: Runtime, customer: Customer, call: Call) -> str | None:
     return answer.get("message_id")
 
 
-def _upload(rt: Runtime, row: Attachment, data: bytes) -> str:
+def _upload(rt: Runtime, customer: Customer, row: Attachment, data: bytes) -> str:
+    on_instagram = instagram.is_instagram(customer.channel)
     try:
-        uploaded = rt.graph.upload_attachment(kind=row.kind, data=data, filename=row.name,
-                                              content_type=row.content_type or "application/octet-stream")
+        if on_instagram and not instagram.takes_file(row.kind, row.content_type):
+            raise BadRequest(f"Instagram does not take {row.content_type} files")
+        uploaded = rt.graph_for(customer.page_id).upload_attachment(
+            kind=row.kind, data=data, filename=row.name,
+            content_type=row.content_type or "application/octet-stream",
+            platform=instagram.CHANNEL if on_instagram else None)
     except GraphError as exc:
         if not exc.retryable:
             log.warning("attachment %s: Messenger refused the upload (%s); linked on the ticket",

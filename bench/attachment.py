@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+import features
 from attachments import jobs
 from attachments.models import Attachment
 from bench.run_state import Database
@@ -70,6 +71,7 @@ def _run(work: Path, database_url: str, origin: str, runs: int, size: int) -> No
     settings = Settings(database_url=database_url, attachment_hosts=origin, secret_key="bench",
                         testing=True,  # tables from the models, stamped at head
                         instance_path=str(work / "instance"))
+    features.register_all()  # as the app and the worker do
     rt = build_runtime(settings)
     runtime.install(rt)
     rss_before = _max_rss_mib()

@@ -21,8 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import urllib3
 
-from messenger.graph_adapter import pooled_session
 from messenger.graph_http import GraphTransport
+from messenger.graph_session import pooled_session
 
 PAYLOAD = {"recipient": {"id": "123"}, "message": {"text": "hello there"},
            "messaging_type": "RESPONSE"}

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from core import schema
 from core.db import make_engine
-from core.runtime import import_models
+from features import import_models
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 WAYS: dict[str, Callable[[Engine], None]] = {

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+import features
 from bench.procs import redis_server
 from bench.run_state import Database
 from bench.signed import (
@@ -67,11 +68,11 @@ class Layers:
 
 def instrument(rt: Runtime, layers: Layers, counts: Counter[str]) -> None:
     from redis.client import Pipeline
+    from redis.commands.core import Script
     from sqlalchemy.engine import Connection
 
     import bot.decisions
     import core.throttle
-    from core.raw_redis import RawScript
 
     rt.graph._http.request = layers.wrap("Graph HTTP", rt.graph._http.request)  # type: ignore[method-assign]
     bot.decisions.handle_turn = layers.wrap("deciding the turn", bot.decisions.handle_turn)
@@ -88,13 +89,13 @@ def instrument(rt: Runtime, layers: Layers, counts: Counter[str]) -> None:
         return pipeline_execute(self, *args, **kwargs)
 
     Pipeline.execute = layers.wrap("other Redis", pipeline)  # type: ignore[method-assign]
-    raw_call = RawScript.__call__
+    script_call = Script.__call__
 
-    def raw(self: RawScript, *args: Any, **kwargs: Any) -> Any:
-        counts.update(["redis raw scripts"])
-        return raw_call(self, *args, **kwargs)
+    def script(self: Script, *args: Any, **kwargs: Any) -> Any:
+        counts.update(["redis scripts"])
+        return script_call(self, *args, **kwargs)
 
-    RawScript.__call__ = layers.wrap("other Redis", raw)  # type: ignore[method-assign]
+    Script.__call__ = layers.wrap("other Redis", script)  # type: ignore[method-assign]
     redis_call = rt.redis.execute_command
 
     def counted(*args: Any, **kwargs: Any) -> Any:
@@ -142,6 +143,7 @@ def main() -> None:
                             graph_api_url=graph_url, secret_key="bench-secret-key",
                             instance_path=str(work),
                             send_rate_per_page=1_000_000)  # the page's cap lifted, as at 0 ms
+        features.register_all()  # as the app and the worker do
         rt = runtime.build_runtime(settings)
         runtime.install(rt)
         feed(rt, customers, 0, 2 * len(customers))  # first contact: profiles, first turns

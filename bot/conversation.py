@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot import extensions, gestures, replies
+from bot import extensions, gestures, instagram, replies
 from bot.flows.schema import Flow
 from bot.turn import Turn
 from messenger.app_ids import is_this_app
@@ -52,13 +52,15 @@ def record_inbound(turn: Turn) -> None:
     elif turn.kind == "echo":
         message = _part(turn, "message")
         if not is_this_app(message.get("app_id"), ours=turn.settings.messenger_app_id,
-                           inbox=turn.settings.page_inbox_app_id):
+                           inbox=turn.handover_target):
             turn.hear("agent", "echo", message.get("text") or _describe_attachments(message),
                       None, message.get("mid"))
 
 
 def on_message(turn: Turn) -> None:
     message = _part(turn, "message")
+    if instagram.needs_no_answer(message):  # unsent, or a story mention: nothing was asked
+        return
     quick = _dict(message.get("quick_reply")).get("payload")
     if isinstance(quick, str) and quick:
         route_payload(turn, quick)
@@ -112,7 +114,7 @@ def restart(turn: Turn, _flow: Flow | None = None) -> None:
 
 
 def greet(turn: Turn) -> None:
-    name = turn.customer.first_name or ""
+    name = instagram.greeting_name(turn.customer.first_name, turn.customer.username)
     text = turn.text(turn.flows.greeting).replace("{first_name}", name)
     text = text.replace(" !", "!").replace(" ,", ",")
     turn.send(*replies.menu_messages(turn.flows, turn.locale, intro=text))

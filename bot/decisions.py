@@ -28,14 +28,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, col, select
 
-from bot import extensions, sender_actions
+from bot import extensions, first_contact, sender_actions
 from bot.conversation import handle_turn
+from bot.first_contact import short
 from bot.models import Customer, HandledEvent, Message, Outbox, utcnow
 from bot.turn import Turn
 from core.db import session_scope
 from core.mailbox import Queued
 from core.runtime import Runtime
-from messenger.errors import GraphError
 from messenger.events import dedupe_key
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def decide(rt: Runtime, items: list[Queued]) -> Decided:
             return _decide(rt, items)
         except _NeedsProfile:
             sender_actions.typing_on(rt, items[0])  # the answer waits for the profile lookup
-            _prepare_customer(rt, items[0])
+            first_contact.prepare_customer(rt, items[0])
         except _Cut as cut:
             items = items[:cut.index]
         except IntegrityError:
@@ -117,7 +117,9 @@ def decide(rt: Runtime, items: list[Queued]) -> Decided:
 
 
 def _decide(rt: Runtime, items: list[Queued]) -> Decided:
-    flows, first = rt.flows.current, items[0]
+    first = items[0]
+    account = rt.account(first.page_id)
+    flows = rt.flows_for(account.id).current
     keys = [event_key(item) for item in items]
     with session_scope(rt.engine) as session:
         found = session.exec(_CUSTOMER, params={
@@ -135,7 +137,7 @@ def _decide(rt: Runtime, items: list[Queued]) -> Decided:
             if key in handled:
                 decided.decisions.append(Decision(item, key))
                 continue
-            turn = Turn(customer, flows, item, rt.settings)
+            turn = Turn(customer, flows, item, rt.settings, account)
             try:
                 handle_turn(turn)
             except Exception:
@@ -162,32 +164,6 @@ def _joins(previous: Decision, customer: Customer, item: Queued) -> bool:
     return all(guard(customer, item) for guard in extensions.batch_guards())
 
 
-def _prepare_customer(rt: Runtime, item: Queued) -> None:
-    """Create the customer on first contact, with name and locale from the User Profile API."""
-    with session_scope(rt.engine) as session:
-        customer = session.exec(select(Customer).where(
-            Customer.page_id == item.page_id, Customer.psid == item.psid)).first()
-        if customer is None:
-            customer = Customer(page_id=item.page_id, psid=item.psid)
-            session.add(customer)
-    if customer.profile_checked:
-        return
-    try:
-        profile = rt.graph.get_user_profile(customer.psid)
-    except GraphError as exc:
-        if exc.retryable:
-            raise
-        log.info("customer %s: no profile (%s); using defaults", customer.id, exc)
-        profile = {}
-    with session_scope(rt.engine) as session:
-        fresh = session.get(Customer, customer.id)
-        assert fresh is not None
-        fresh.first_name = _short(profile.get("first_name"), 200)
-        fresh.messenger_locale = _short(profile.get("locale"), 16)
-        fresh.profile_checked = True
-        session.add(fresh)
-
-
 class _Rows:
     """The run's new rows, written with one INSERT per table.
 
@@ -210,8 +186,8 @@ class _Rows:
                   handled_at=utcnow())
         for author, kind, text, payload, mid in turn.heard:
             self._add(Message, customer_id=customer_id, direction="in", author=author, kind=kind,
-                      text=_text(text), payload=_short(payload, 1000),
-                      mid=_short(_text(mid), 255), created_at=at)
+                      text=_text(text), payload=short(payload, 1000),
+                      mid=short(_text(mid), 255), created_at=at)
         calls = [Call(key, seq, kind, body) for seq, (kind, body) in enumerate(turn.calls)]
         for call in calls:
             self._add(Outbox, customer_id=customer_id, event_key=key, seq=call.seq, kind=call.kind,
@@ -249,6 +225,3 @@ def _text(value: object) -> str | None:
     """Text from the event as Meta sent it; an odd value (a list, a number) is no text."""
     return value if isinstance(value, str) else None
 
-
-def _short(value: object, limit: int) -> str | None:
-    return str(value)[:limit] if value else None

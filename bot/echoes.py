@@ -77,8 +77,10 @@ def own_echo(app_id: str | None, event: dict[str, Any],
 def receipts(rt: Runtime, customer_key: str) -> dict[str, str]:
     """metadata -> mid of our echoes waiting in the customer's mailbox (either channel)."""
     found: dict[str, str] = {}
+    inbox = rt.account(customer_key.split(":", 1)[0]).handover_target  # Page's or Instagram's
     for item in rt.mailbox.peek_many(customer_key, SCAN_LIMIT):
-        echo = own_echo(rt.settings.messenger_app_id, item.event) if item.kind == "echo" else None
+        echo = (own_echo(rt.settings.messenger_app_id, item.event, inbox)
+                if item.kind == "echo" else None)
         if echo is not None:
             found.setdefault(*echo)
     return found

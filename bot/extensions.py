@@ -1,13 +1,16 @@
-"""The seams where handover and tickets plug into the conversation.
+"""The seams where features (handover, tickets, ratings, files...) plug into the conversation.
 
-Each function lists the handlers of one kind; a feature adds its own here, so
-the conversation module never imports a feature package's internals.
+`bot` defines the kinds of handler and keeps what each feature registers; it never
+imports a feature. Each feature package registers its handlers in one function
+(`<feature>.plugin.register`), called once per process by `features.register_all`
+from the app factory and the worker. Registering the same handler twice is a no-op;
+a second, different handler under a name already taken is a programming error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 from bot.flows.schema import Flow
 from bot.models import Customer
@@ -15,58 +18,98 @@ from bot.turn import Turn
 from core.mailbox import Queued
 
 if TYPE_CHECKING:
+    from bot.decisions import Call
     from bot.outbox import CallOutcome
+    from core.runtime import Runtime
 
 BatchGuard = Callable[[Customer, Queued], bool]  # False: decide this event in a run of its own
 TurnHook = Callable[[Turn], bool]  # True: the event is handled, stop there
 ActionHandler = Callable[[Turn, Flow | None], None]
 PayloadHandler = Callable[[Turn, str], bool]  # keyed by the payload's prefix
 CallFollowUp = Callable[[Turn, "CallOutcome"], bool]  # False: cancel the turn's pending calls
+Executor = Callable[["Runtime", Customer, "Call"], str | None]  # an outbox call's result
+
+# When a turn hook runs, whatever the order features register in:
+# observe    sees every event and never handles it (files are kept whoever has the thread);
+# own_event  events of a kind only one feature produces (e.g. a ticket resolved);
+# thread     who owns the thread (a person chatting: the bot stays silent);
+# dialogue   a conversation a feature leads (the ticket wizard);
+# last       only when nothing else took the message (a typed rating).
+TurnPhase = Literal["observe", "own_event", "thread", "dialogue", "last"]
+TURN_PHASES: tuple[str, ...] = get_args(TurnPhase)
+
+_hooks: dict[str, list[TurnHook]] = {phase: [] for phase in TURN_PHASES}
+_guards: list[BatchGuard] = []
+_actions: dict[str, ActionHandler] = {}
+_payloads: dict[str, PayloadHandler] = {}
+_follow_ups: dict[str, CallFollowUp] = {}
+_executors: dict[str, tuple[Executor, bool]] = {}
+
+
+def register_turn_hook(hook: TurnHook, *, phase: TurnPhase) -> None:
+    if phase not in _hooks:
+        raise ValueError(f"unknown turn phase {phase!r}; one of {', '.join(TURN_PHASES)}")
+    if hook not in _hooks[phase]:
+        _hooks[phase].append(hook)
+
+
+def register_batch_guard(guard: BatchGuard) -> None:
+    if guard not in _guards:
+        _guards.append(guard)
+
+
+def register_action(name: str, handler: ActionHandler) -> None:
+    """A fixed action of the flows file (`action: <name>`)."""
+    _claim(_actions, name, handler, "action")
+
+
+def register_payload(prefix: str, handler: PayloadHandler) -> None:
+    """Postback and quick-reply payloads `<prefix>:...` that are not flows."""
+    _claim(_payloads, prefix, handler, "payload prefix")
+
+
+def register_follow_up(name: str, handler: CallFollowUp) -> None:
+    """What a Graph call's result means, by the name the call gives (`then=`; bot.outbox)."""
+    _claim(_follow_ups, name, handler, "call follow-up")
+
+
+def register_executor(kind: str, executor: Executor, *, graph_call: bool = True) -> None:
+    """How an outbox call of `kind` is made. `graph_call=False`: no Graph API call, so a
+    paused Page (core.page_health) does not hold it back."""
+    _claim(_executors, kind, (executor, graph_call), "outbox call")
+
+
+def _claim(table: dict[str, object], key: str, value: object, what: str) -> None:
+    if key in table and table[key] != value:
+        raise ValueError(f"{what} {key!r} is registered twice, by different handlers")
+    table[key] = value
 
 
 def turn_hooks() -> list[TurnHook]:
-    """Run first, in order, for every event (e.g. silence while a human chats)."""
-    from attachments.record import keep_files
-    from handoff.hooks import handoff_hook
-    from satisfaction.answers import turn_hook as rating_hook
-    from satisfaction.events import resolved_hook
-    from tickets.chat import turn_hook as tickets_hook
-
-    # files are kept whoever has the thread; handoff first: tickets never speak over a person;
-    # a typed rating only when nothing else took the message (the resolved event is the
-    # satisfaction package's alone)
-    return [keep_files, resolved_hook, handoff_hook, tickets_hook, rating_hook]
+    """Run first, in phase order, for every event."""
+    return [hook for phase in TURN_PHASES for hook in _hooks[phase]]
 
 
 def batch_guards() -> list[BatchGuard]:
     """Asked before an event joins a run decided in one transaction (`bot.decisions`)."""
-    from tickets.chat import joins_batch
-
-    return [joins_batch]
+    return list(_guards)
 
 
 def action_handlers() -> dict[str, ActionHandler]:
-    """The YAML's fixed actions (`action:` in a flow)."""
+    """The YAML's fixed actions (`action:` in a flow); `restart` is the bot's own."""
     from bot.conversation import restart
-    from handoff.actions import live_agent, resume_bot
-    from tickets.chat import create_ticket, my_tickets
 
-    return {"restart": restart, "live_agent": live_agent, "resume_bot": resume_bot,
-            "create_ticket": create_ticket, "my_tickets": my_tickets}
+    return {"restart": restart, **_actions}
 
 
 def payload_handlers() -> dict[str, PayloadHandler]:
-    """Postback and quick-reply payloads that are not flows, by prefix."""
-    from handoff.actions import on_payload as handoff_payload
-    from satisfaction.answers import on_payload as rating_payload
-    from tickets.chat import on_payload as ticket_payload
-
-    return {"handoff": handoff_payload, "ticket": ticket_payload, "rate": rating_payload}
+    return dict(_payloads)
 
 
 def call_follow_ups() -> dict[str, CallFollowUp]:
-    """What a Graph call's result means, by the name the call gave (`then=`; see bot.outbox)."""
-    from handoff.followups import FOLLOW_UPS
-    from tickets.chat import FILE_SENT, REPLY_SENT, file_sent, reply_sent
+    return dict(_follow_ups)
 
-    return {**FOLLOW_UPS, REPLY_SENT: reply_sent, FILE_SENT: file_sent}
+
+def executor(kind: str) -> tuple[Executor, bool] | None:
+    """The registered executor of an outbox call and whether it calls the Graph API."""
+    return _executors.get(kind)

@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 
 def note_late_echoes(rt: Runtime, customer: Customer, items: list[Queued]) -> None:
     """Record what the late echoes among `items` say (idempotent: a re-run adds nothing)."""
+    inbox = rt.account(customer.page_id).handover_target
     late = [(item, found) for item in items if item.kind == "echo"
-            and (found := echoes.own_echo(rt.settings.messenger_app_id, item.event))
+            and (found := echoes.own_echo(rt.settings.messenger_app_id, item.event, inbox))
             and echoes.is_late(rt, item)]
     if not late:
         return

@@ -21,8 +21,12 @@ class Customer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     page_id: str = Field(max_length=64)
     psid: str = Field(max_length=64)
+    # messenger | instagram: page_id is then the webhook's account id (the Page's, or the
+    # Instagram account's: IGSIDs are scoped to it)
+    channel: str = Field(default="messenger", max_length=16)
     first_name: str | None = Field(default=None, max_length=200)
     messenger_locale: str | None = Field(default=None, max_length=16)
+    username: str | None = Field(default=None, max_length=100)  # Instagram's, for the greeting
     profile_checked: bool = False
     last_inbound_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)

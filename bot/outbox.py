@@ -9,7 +9,7 @@ Permanent refusals are recorded and never retried; transient failures raise
 so the customer's mailbox retries later, in order.
 
 Follow-ups: a call whose body names one under `FOLLOW_UP` ("then") has its
-result handed to that follow-up (`bot.extensions.call_follow_ups`) as a small
+result handed to that follow-up (`bot.extensions.register_follow_up`) as a small
 turn, in the same transaction that marks the row done. The follow-up may
 change the customer's state, cancel the turn's remaining calls, and decide
 new calls, made right after the turn's remaining ones. A call refused because
@@ -20,17 +20,15 @@ the `OWNED_ELSEWHERE` follow-up instead.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from attachments.outbound import FILE_CALL, send_file
-from attachments.record import FETCH_CALL, queue_fetches
 from bot import extensions, retry_budget
 from bot.decisions import FOLLOW_UP, Call, Decision
 from bot.echoes import EchoAwaited, metadata_for
+from bot.extensions import Executor
 from bot.ledger import Ledger, transcript_line
 from bot.models import Customer, Message, Outbox, utcnow
 from bot.turn import Turn
@@ -119,43 +117,42 @@ def _deliver_event(rt: Runtime, customer: Customer, event_key: str, calls: list[
 
 def _execute(rt: Runtime, customer: Customer, call: Call) -> str | None:
     """Make one call, unless its Page is paused (`core.page_health`: raises PagePaused)."""
-    executor = _EXECUTORS.get(call.kind)
-    if executor is None:
-        raise ValueError(f"unknown outbox call {call.kind!r}")
-    if call.kind == FETCH_CALL:  # no Graph call: a paused Page must not hold back a file's fetch
+    executor, graph_call = _executor(call.kind)
+    if not graph_call:  # e.g. queueing a file's fetch: a paused Page must not hold it back
         return executor(rt, customer, call)
     health = page_health(rt.redis, first_pause_ms=rt.settings.page_pause_ms)
-    trial = health.before_call(customer.page_id)
+    page_id = rt.page_id_of(customer.page_id)  # an Instagram account shares its Page's state
+    trial = health.before_call(page_id)
     try:
         result = executor(rt, customer, call)
     except GraphError as exc:
-        error = health.after_failure(customer.page_id, exc, trial=trial)
+        error = health.after_failure(page_id, exc, trial=trial)
         if error is exc:
             raise
         raise error from exc
     except BaseException:
         if trial:
-            health.end_trial(customer.page_id)
+            health.end_trial(page_id)
         raise
-    health.after_success(customer.page_id, trial=trial)
+    health.after_success(page_id, trial=trial)
     return result
 
 
 def _send(rt: Runtime, customer: Customer, call: Call) -> str | None:
     body = call.body
-    send_throttle(rt.redis, rt.settings.send_rate_per_page).wait(customer.page_id)
-    response = rt.graph.send_message(
+    send_throttle(rt.redis, rt.settings.send_rate_per_page).wait(rt.page_id_of(customer.page_id))
+    response = rt.graph_for(customer.page_id).send_message(
         customer.psid, body["message"], messaging_type=body.get("messaging_type", "RESPONSE"),
         tag=body.get("tag"), metadata=metadata_for(call.key),
     )
     return response.get("message_id")
 
 
-def _handover(kind: str) -> Callable[[Runtime, Customer, Call], str | None]:
+def _handover(kind: str) -> Executor:
     def make(rt: Runtime, customer: Customer, call: Call) -> str | None:
         body = {key: value for key, value in call.body.items() if key != FOLLOW_UP}
-        getattr(rt.graph, kind)(customer.psid, **body)
-        metrics.handovers.inc(call=kind)
+        getattr(rt.graph_for(customer.page_id), kind)(customer.psid, **body)
+        metrics.handovers.inc(call=kind, page=rt.page_id_of(customer.page_id))
         return "success"
 
     return make
@@ -163,16 +160,24 @@ def _handover(kind: str) -> Callable[[Runtime, Customer, Call], str | None]:
 
 def _thread_owner(rt: Runtime, customer: Customer, call: Call) -> str | None:
     """The owning app's id; "" when the thread is idle."""
-    return rt.graph.thread_owner(customer.psid) or ""
+    return rt.graph_for(customer.page_id).thread_owner(customer.psid) or ""
 
 
-_EXECUTORS: dict[str, Callable[[Runtime, Customer, Call], str | None]] = {
+_EXECUTORS: dict[str, Executor] = {
     "send": _send,
     "thread_owner": _thread_owner,
-    FETCH_CALL: queue_fetches,  # no Graph call: queues the fetch of a customer's files
-    FILE_CALL: send_file,  # an agent's file: uploaded, then sent
     **{kind: _handover(kind) for kind in HANDOVER_CALLS},
 }
+
+
+def _executor(kind: str) -> tuple[Executor, bool]:
+    """The bot's own calls, or a feature's (`extensions.register_executor`)."""
+    if kind in _EXECUTORS:
+        return _EXECUTORS[kind], True
+    registered = extensions.executor(kind)
+    if registered is None:
+        raise ValueError(f"unknown outbox call {kind!r}")
+    return registered
 
 
 def _finish(rt: Runtime, customer: Customer, call: Call, outcome: CallOutcome) -> bool:
@@ -214,7 +219,8 @@ def _follow_up(rt: Runtime, session: Session, customer: Customer, row: Outbox, n
         return
     fresh = session.get(Customer, customer.id)
     assert fresh is not None
-    turn = Turn(fresh, rt.flows.current, _follow_up_item(fresh, row, outcome), rt.settings)
+    turn = Turn(fresh, rt.flows_for(fresh.page_id).current, _follow_up_item(fresh, row, outcome),
+                rt.settings, rt.account(fresh.page_id))
     if not handler(turn, outcome):
         _cancel_rest(session, row, f"cancelled by follow-up {name}")
     last = session.exec(select(func.max(Outbox.seq)).where(

@@ -51,15 +51,16 @@ def typing_on(rt: Runtime, item: Queued) -> None:
 
 def _act(rt: Runtime, item: Queued, action: str) -> None:
     health = page_health(rt.redis, first_pause_ms=rt.settings.page_pause_ms)
+    page_id = rt.page_id_of(item.page_id)  # an Instagram account shares its Page's state and rate
     try:
-        trial = health.before_call(item.page_id)
+        trial = health.before_call(page_id)
     except PagePaused:
         return  # the answers wait for the Page; a stale "seen" is not worth a trial call
-    send_throttle(rt.redis, rt.settings.send_rate_per_page).wait(item.page_id)
+    send_throttle(rt.redis, rt.settings.send_rate_per_page).wait(page_id)
     try:
-        rt.graph.send_action(item.psid, action, retry=False)
+        rt.graph_for(item.page_id).send_action(item.psid, action, retry=False)
     except GraphError as exc:
-        health.after_failure(item.page_id, exc, trial=trial)
+        health.after_failure(page_id, exc, trial=trial)
         log.info("customer %s: %s not shown: %s", item.customer, action, exc)
         return
-    health.after_success(item.page_id, trial=trial)
+    health.after_success(page_id, trial=trial)

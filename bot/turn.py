@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import instagram
 from bot.flows.schema import Flows
 from bot.models import Customer
 from bot.replies import Message
+from config.pages import Account
 from config.settings import Settings
 from core.mailbox import Queued
 
@@ -19,10 +21,20 @@ class Turn:
     flows: Flows
     item: Queued
     settings: Settings
+    account: Account | None = None  # the Page or Instagram account; None: settings' one Page
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     # Transcript lines for the inbound side: (author, kind, text, payload, mid)
     heard: list[tuple[str, str, str | None, str | None, str | None]] = field(
         default_factory=list)
+
+    @property
+    def handover_target(self) -> str:
+        """The inbox app a conversation is passed to (Page Inbox, or Instagram's)."""
+        return self.account.handover_target if self.account else self.settings.page_inbox_app_id
+
+    @property
+    def on_instagram(self) -> bool:
+        return self.account is not None and instagram.is_instagram(self.account.channel)
 
     @property
     def event(self) -> dict[str, Any]:
@@ -51,8 +63,9 @@ class Turn:
         return self.flows.text(localized, self.locale)
 
     def send(self, *messages: Message, messaging_type: str = "RESPONSE") -> None:
-        for message in messages:
-            self.calls.append(("send", {"message": message, "messaging_type": messaging_type}))
+        for message in messages:  # on Instagram, fitted to its limits (maybe several)
+            for part in instagram.adapt(message) if self.on_instagram else (message,):
+                self.calls.append(("send", {"message": part, "messaging_type": messaging_type}))
 
     def call(self, kind: str, **body: Any) -> None:
         """Queue a non-message Graph call (handover and the like) in order."""

@@ -32,13 +32,14 @@ from core.mailbox import Mailbox
 from core.page_health import page_health
 from core.runtime import Runtime
 from messenger import signature
-from messenger.events import parse_payload, policy_notices
+from messenger.events import Incoming, parse_payload, policy_notices
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
 
 PATH = "/webhook"
 MAX_BODY_BYTES = 1024 * 1024
+_OBJECTS = {"page": "messenger", "instagram": "instagram"}  # webhook object -> account channel
 
 
 @bp.get(PATH)
@@ -65,6 +66,7 @@ class WebhookReceiver:
 
     def __init__(self, wsgi_app: Any, rt: Runtime) -> None:
         self.wsgi_app = wsgi_app
+        self.rt = rt
         self.secret = rt.settings.messenger_app_secret
         mailbox = webhook_mailbox(rt)
         self.health = page_health(mailbox.redis)  # the client that gives up in time
@@ -99,7 +101,10 @@ class WebhookReceiver:
         if b"policy_enforcement" in raw and not self.note_policy(data):
             return 503, _error("the notice could not be recorded; retry later")
         metrics.events_received.inc(len(events))
-        if kind != "page" or not events:
+        channel = _OBJECTS.get(kind)
+        if channel is not None and events:
+            events = self.served(events, channel)
+        if channel is None or not events:
             return 200, b'{"queued":0}'  # signed by Meta: accept, nothing to do
         try:
             added = self.ingest.ingest(events)
@@ -109,7 +114,24 @@ class WebhookReceiver:
         except Exception:  # this request's own failure (logged by the batcher): it alone fails
             return 500, _error("events could not be queued")
         metrics.acknowledged(len(events), new=added)
+        _count_queued(events, channel)
         return 200, b'{"queued":%d}' % added
+
+    def served(self, events: list[Incoming], channel: str) -> list[Incoming]:
+        """The events of accounts this deployment serves; the others are dropped, one log
+        line per account (Meta sends what the app is subscribed to: a Page left out of
+        the pages file, or one whose line is broken)."""
+        pages = self.rt.pages
+        if pages.single and channel == "messenger":  # today's mode: every Page is served
+            return events
+        kept = [event for event in events if pages.account(event.page_id, channel) is not None]
+        if len(kept) < len(events):
+            for account_id in sorted({e.page_id for e in events} - {e.page_id for e in kept}):
+                log.warning("webhook: ignored the events of %s account %s: %s", channel,
+                            account_id, "not in the pages file" if pages.source else
+                            "one Page is served without a pages file (PAGES_PATH)")
+            metrics.events_ignored.inc(len(events) - len(kept))
+        return kept
 
     def note_policy(self, data: Any) -> bool:
         """Record the Page's policy notices (`core.page_health`); False if Redis failed."""
@@ -120,6 +142,17 @@ class WebhookReceiver:
             log.error("could not record a policy enforcement notice: Redis unavailable; 503")
             return False
         return True
+
+
+def _count_queued(events: list[Incoming], channel: str) -> None:
+    previous, run = None, 0
+    for event in events:  # a payload's events come grouped by entry: count runs, not each
+        if event.page_id != previous and run:
+            metrics.events_queued.inc(run, page=previous or "", channel=channel)
+            run = 0
+        previous, run = event.page_id, run + 1
+    if run:
+        metrics.events_queued.inc(run, page=previous or "", channel=channel)
 
 
 def webhook_mailbox(rt: Runtime) -> Mailbox:

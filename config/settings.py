@@ -1,7 +1,11 @@
 """Typed, frozen settings read once from the environment (and `.env`).
 
-A missing or malformed value stops the process at boot with one line naming
-the variable (`ConfigError`); tests build `Settings(...)` directly.
+A missing or malformed value stops the process at boot with one line naming every bad
+variable (`ConfigError`); tests build `Settings(...)` directly. Not pydantic-settings: its
+errors span lines, name the field rather than the variable, and quote the input (a
+REDIS_URL's password, a SENTRY_DSN's key), so they would be rewritten into that line
+anyway, while our own checks and the `__repr__` that hides secrets would stay: it would not
+make this module simpler.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class Settings:
     database_url: str = "sqlite:///instance/support_desk.db"
     redis_url: str | None = None
     flows_path: str = "config/flows.yaml"
+    pages_path: str | None = None  # None: config/pages.yaml if it exists (config.pages)
     smtp_url: str | None = None
     support_email_from: str = "support@localhost"
     inbound_email_token: str | None = None
@@ -89,6 +94,7 @@ _ENV: dict[str, str] = {
     "DATABASE_URL": "database_url",
     "REDIS_URL": "redis_url",
     "FLOWS_PATH": "flows_path",
+    "PAGES_PATH": "pages_path",
     "SMTP_URL": "smtp_url",
     "SUPPORT_EMAIL_FROM": "support_email_from",
     "INBOUND_EMAIL_TOKEN": "inbound_email_token",
@@ -121,16 +127,19 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: str = ".e
     source: dict[str, str] = {k: v for k, v in dotenv_values(dotenv).items() if v is not None}
     source.update(os.environ if environ is None else environ)
     values: dict[str, object] = {}
+    problems: list[str] = []  # every bad variable at once: one restart fixes them all
     for env_name, attr in _ENV.items():
         raw = source.get(env_name, "").strip()
-        if raw:
-            values[attr] = _parse(env_name, attr, raw)
+        try:
+            if raw:
+                values[attr] = _parse(env_name, attr, raw)
+        except ConfigError as exc:
+            problems.append(str(exc))
     settings = Settings(**values)  # type: ignore[arg-type]
-    _check(settings)
+    problems += _check(settings)
+    if problems:
+        raise ConfigError("; ".join(problems))
     if not settings.secret_key:
-        if settings.redis_url:  # web and worker may be on other machines: one key for all
-            raise ConfigError("SECRET_KEY: required when REDIS_URL is set (the same value on "
-                              "every process and machine)")
         settings = settings.with_(secret_key=instance_secret_key(Path(settings.instance_path)))
     return settings
 
@@ -174,18 +183,28 @@ def _check_url(env_name: str, raw: str, schemes: tuple[str, ...]) -> None:
         raise ConfigError(f"{env_name}: expected a URL starting with {wanted}")
 
 
-def _check(settings: Settings) -> None:
+def _check(settings: Settings) -> list[str]:
+    problems = []
     if settings.messenger_app_id and not settings.messenger_app_id.isdigit():
-        raise ConfigError("MESSENGER_APP_ID: expected the numeric app id")
+        problems.append("MESSENGER_APP_ID: expected the numeric app id")
     if not settings.page_inbox_app_id.isdigit():
-        raise ConfigError("PAGE_INBOX_APP_ID: expected a numeric app id")
+        problems.append("PAGE_INBOX_APP_ID: expected a numeric app id")
+    if not settings.secret_key and settings.redis_url:  # processes on other machines: one key
+        problems.append("SECRET_KEY: required when REDIS_URL is set (the same value on "
+                        "every process and machine)")
+    return problems
 
 
 def require_app_id(settings: Settings) -> None:
     """The web and the worker serve a real Page only knowing this app's id: without it, this
     app's own echoes, the Page Inbox's and other apps' cannot be told apart."""
-    if settings.messenger_page_access_token and not settings.messenger_app_id:
+    if settings.messenger_app_id:
+        return
+    if settings.messenger_page_access_token:
         raise ConfigError("MESSENGER_APP_ID: required when MESSENGER_PAGE_ACCESS_TOKEN is set "
+                          "(this app's id, from the App Dashboard)")
+    if settings.pages_path or Path("config/pages.yaml").exists():
+        raise ConfigError("MESSENGER_APP_ID: required when a pages file is used "
                           "(this app's id, from the App Dashboard)")
 
 

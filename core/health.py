@@ -33,10 +33,23 @@ def healthz() -> tuple[Response, int]:
         try:
             checks["backlog"] = mailbox.backlog()
             # A Page Facebook refuses is reported, never a 503: restarting us would not help.
-            checks["pages"] = page_health(mailbox.redis).report()
+            checks["pages"] = _pages(rt, page_health(mailbox.redis).report())
         except RedisError as exc:
             checks["redis"], healthy = f"down: {type(exc).__name__}", False
     return jsonify(status="ok" if healthy else "degraded", **checks), 200 if healthy else 503
+
+
+def _pages(rt, report: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:  # type: ignore[no-untyped-def]
+    """Every Page of the pages file, `ok` or its problem (one Page: only a problem)."""
+    if rt.pages.single:
+        return report
+    listed: dict[str, dict[str, object]] = {}
+    for page in rt.pages.pages:
+        entry: dict[str, object] = {"name": page.name, **report.get(page.id, {"state": "ok"})}
+        if page.instagram_id:
+            entry["instagram_id"] = page.instagram_id
+        listed[page.id] = entry
+    return listed | {page_id: state for page_id, state in report.items() if page_id not in listed}
 
 
 def _fail_fast_mailbox(rt):  # type: ignore[no-untyped-def]

@@ -34,6 +34,9 @@ class RedactSecrets(logging.Filter):
             record.stack_info = self.redact(record.stack_info)
         return True
 
+    def add(self, secrets: list[str]) -> None:
+        self.secrets += [s for s in secrets if s and len(s) >= 6 and s not in self.secrets]
+
     def redact(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "[redacted]")
@@ -73,8 +76,20 @@ class JsonFormatter(logging.Formatter):
 def configured_secrets(settings: Settings) -> list[str]:
     secrets = [settings.messenger_app_secret, settings.messenger_page_access_token,
                settings.messenger_verify_token, settings.inbound_email_token,
-               settings.admin_api_token, settings.secret_key, settings.metrics_token]
+               settings.admin_api_token, settings.secret_key, settings.metrics_token, *_also]
     return [s for s in secrets if s]
+
+
+_also: list[str] = []  # secrets learnt after start: the Page tokens of the pages file
+
+
+def redact_also(secrets: list[str]) -> None:
+    """Redact these too, from now on, wherever logging was configured (Page tokens)."""
+    _also.extend(s for s in secrets if s and s not in _also)
+    for handler in _handlers(*_OWN_HANDLERS):
+        for found in handler.filters:
+            if isinstance(found, RedactSecrets):
+                found.add(secrets)
 
 
 # Loggers with handlers of their own (they do not propagate to the root's). The

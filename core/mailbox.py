@@ -14,7 +14,6 @@ from typing import Any
 from redis import Redis
 
 from core import mailbox_scripts as lua
-from core.raw_redis import fast_script
 from messenger.events import Incoming
 
 SEEN_TTL_SECONDS = 7 * 24 * 3600  # Meta's redeliveries stop long before this
@@ -57,15 +56,15 @@ class Mailbox:
     def __init__(self, redis: Redis, timing: Timing = Timing()) -> None:
         self.redis = redis
         self.timing = timing
-        self._ingest = fast_script(redis, lua.INGEST)
-        self._claim = fast_script(redis, lua.CLAIM)
-        self._release = fast_script(redis, lua.RELEASE)
+        self._ingest = redis.register_script(lua.INGEST)
+        self._claim = redis.register_script(lua.CLAIM)
+        self._release = redis.register_script(lua.RELEASE)
         self._retire = redis.register_script(lua.RETIRE)
         self._heartbeat = redis.register_script(lua.HEARTBEAT)
         self._recover = redis.register_script(lua.RECOVER)
-        self._journal = fast_script(redis, lua.JOURNAL)
-        self._done = fast_script(redis, lua.DONE)
-        self._peek = fast_script(redis, lua.PEEK)
+        self._journal = redis.register_script(lua.JOURNAL)
+        self._done = redis.register_script(lua.DONE)
+        self._peek = redis.register_script(lua.PEEK)
 
     def ingest(self, events: Sequence[Incoming]) -> tuple[int, int | None]:
         """Store new events (one round trip). Returns (added, drain reservation)."""

@@ -174,8 +174,7 @@ end
 return next
 """
 
-# KEYS[1]: a customer's mailbox. ARGV: how many. Its oldest waiting events (a script
-# only so that it can be sent raw with the others: see core.mailbox).
+# KEYS[1]: a customer's mailbox. ARGV: how many. Its oldest waiting events.
 PEEK = """
 return redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
 """

@@ -103,6 +103,8 @@ webhook_requests = Counter("webhook_requests_total", "POST /webhook answers, by 
                            ["code"])
 events_received = Counter("events_received_total",
                           "Events in signed Messenger payloads that reached the webhook")
+events_ignored = Counter("events_ignored_total",
+                         "Events of a Page or Instagram account this deployment does not serve")
 events_acknowledged = Counter("events_acknowledged_total",
                               "Events answered 200: durably queued (or already queued before)")
 events_redelivered = Counter("events_redelivered_total",
@@ -112,15 +114,20 @@ events_processed = Counter("events_processed_total",
                            "(a transient failure, tried again later), set_aside (failed events)",
                            ["outcome"])
 graph_calls = Counter("graph_calls_total",
-                      "Graph API requests (each attempt), by kind and result code "
-                      "(ok, Meta's error code, http_<status>, or network)", ["kind", "code"])
+                      "Graph API requests (each attempt), by kind, result code (ok, Meta's "
+                      "error code, http_<status>, or network) and Page (empty with one Page)",
+                      ["kind", "code", "page"])
 graph_latency = Histogram("graph_call_seconds", "Graph API request latency, by kind",
                           (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0), ["kind"])
 throttle_waits = Counter("throttle_waits_total",
                          "Send API calls that waited for the per-page rate (SEND_RATE_PER_PAGE)")
 throttle_wait_seconds = Counter("throttle_wait_seconds_total",
                                 "Time Send API calls spent waiting for the per-page rate")
-handovers = Counter("handovers_total", "Handover calls that succeeded, by call", ["call"])
+handovers = Counter("handovers_total", "Handover calls that succeeded, by call and Page",
+                    ["call", "page"])
+events_queued = Counter("events_queued_total",
+                        "Events the webhook queued, by account (Page or Instagram account id) "
+                        "and channel", ["page", "channel"])
 emails_sent = Counter("emails_sent_total",
                       "Notification email attempts, by result (sent, logged, failed)", ["result"])
 
@@ -155,9 +162,9 @@ def graph_code(error: Exception) -> str:
     return f"http_{status}" if status is not None else "network"
 
 
-def graph_call(method: str, path: str, code: str, seconds: float) -> None:
+def graph_call(method: str, path: str, code: str, seconds: float, *, page: str = "") -> None:
     kind = graph_kind(method, path)
-    graph_calls.inc(kind=kind, code=code)
+    graph_calls.inc(kind=kind, code=code, page=page)
     graph_latency.observe(seconds, kind=kind)
 
 

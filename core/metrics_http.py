@@ -10,8 +10,8 @@ from redis import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from core.bearer import bearer_ok
 from core.metrics_scrape import DeskCollector
-from tickets.bearer import bearer_ok
 
 bp = Blueprint("metrics", __name__)
 REDIS_TIMEOUT_SECONDS = 1.0  # under the scrape's deadline: a dead Redis answers "down" in time

@@ -1,6 +1,7 @@
 """One scrape of `/metrics`: the counters every process added to Redis, and
 gauges read at scrape time (events waiting and the oldest's age from the
-mailboxes, tickets and emails by status from the database).
+mailboxes; from the database, what features register with
+`register_database_gauges`: tickets and emails by status, ratings).
 
 Each source is read in its own thread under one deadline (`DEADLINE_SECONDS`),
 so a Redis or database outage never holds a scrape: what did not answer in time
@@ -23,12 +24,10 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 from redis import Redis
-from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from core import metrics
 from core.page_health import page_health
-from satisfaction.stats import rating_counts
 
 DEADLINE_SECONDS = 1.5  # a scrape answers within this (and 2 s) whatever Redis or SQL do
 MAX_CUSTOMERS = 2_000  # per state: beyond, events_waiting is a lower bound (the script blocks
@@ -55,6 +54,15 @@ return {total, oldest and string.format('%d', oldest) or false}
 
 P = metrics.PREFIX
 log = logging.getLogger(__name__)
+
+DatabaseGauges = Callable[[Connection], list[Metric]]  # read in the scrape's one connection
+_database_gauges: list[DatabaseGauges] = []
+
+
+def register_database_gauges(read: DatabaseGauges) -> None:
+    """A feature's gauges read from the database at each scrape (its `plugin.register`)."""
+    if read not in _database_gauges:
+        _database_gauges.append(read)
 
 
 class DeskCollector(Collector):
@@ -124,24 +132,8 @@ class DeskCollector(Collector):
         return [paused, problems]
 
     def _database(self) -> list[Metric]:
-        tickets = GaugeMetricFamily(P + "tickets", "Tickets by status", labels=["status"])
-        emails = GaugeMetricFamily(P + "emails", "Notification emails by status",
-                                   labels=["status"])
-        ratings = GaugeMetricFamily(
-            P + "satisfaction_ratings", "Satisfaction questions by kind (ticket, chat), Page, "
-            "status and score (1-5; \"\" for asked and unanswered, outside_window or busy)",
-            labels=["kind", "page", "status", "score"])
         with self.engine.connect() as connection:
-            for family, table in ((tickets, "ticket"), (emails, "ticket_mail")):
-                rows = connection.execute(text(
-                    f"SELECT status, COUNT(*) FROM {table} GROUP BY status"))  # noqa: S608
-                for status, count in rows:
-                    family.add_metric([str(status)], count)
-            for rating in rating_counts(connection):
-                score = "" if rating.score is None else str(rating.score)
-                ratings.add_metric([rating.kind, rating.page_id, rating.status, score],
-                                   rating.count)
-        return [tickets, emails, ratings]
+            return [family for read in _database_gauges for family in read(connection)]
 
 
 def families(fields: dict[Any, Any]) -> list[Metric]:

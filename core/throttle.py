@@ -8,6 +8,10 @@ caller sleeps that long. A burst above the rate is smoothed, never refused:
 every caller gets a slot, later ones further in the future. The clock is
 Redis' own (`TIME`), so machines with skewed clocks still share one pace.
 
+The key is the Page's id, never the account's: an Instagram account linked to a
+Page shares that Page's rate (Meta counts its calls against the Page's token), and
+each Page of the pages file has a rate of its own (callers pass `rt.page_id_of`).
+
 `SEND_RATE_PER_PAGE` (default 250/s) sets the rate. After a quiet spell a
 burst of 1/50 s of the rate may go out at once. A process takes its slots
 from Redis a few at a time (a `block`: 1/64 s of the rate, at most 8), one

@@ -9,6 +9,7 @@ it); control coming back (agent done, release, 24 h idle) brings the menu
 again. Who owns each thread is kept in `Customer.state["handoff"]` and follows
 Facebook's word: a successful call, a handover webhook, the channel an event
 arrived on, or `thread_owner`. Business hours, the agent-wait timeout and the
-texts come from the `handoff:` section of the flows file. The package plugs
-into the conversation only through `bot.extensions`.
+texts come from the `handoff:` section of the flows file (`bot.flows.handoff_config`).
+The package plugs into the conversation only through `bot.extensions` (`handoff.plugin`);
+features that follow up on a returned chat listen in `handoff.returned`.
 """

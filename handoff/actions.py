@@ -26,7 +26,7 @@ def hand_over(turn: Turn, *, out_of_hours: bool = False) -> None:
     """Confirm with the Resume button, then pass the thread to the Page Inbox (in that order:
     once passed, the bot may not send)."""
     turn.send(messages.connecting(turn))
-    turn.call("pass_thread_control", target_app_id=turn.settings.page_inbox_app_id,
+    turn.call("pass_thread_control", target_app_id=turn.handover_target,
               metadata=summary.for_agent(turn, out_of_hours=out_of_hours),
               then=followups.PASSED)
     turn.set_state(greeted=True)

@@ -11,8 +11,7 @@ import logging
 
 from bot.outbox import OWNED_ELSEWHERE, CallOutcome
 from bot.turn import Turn
-from handoff import jobs, messages, state
-from satisfaction.ask import ask_for_chat
+from handoff import jobs, messages, returned, state
 
 log = logging.getLogger(__name__)
 
@@ -91,13 +90,13 @@ def control_back(turn: Turn) -> None:
     handoff = state.read(turn)
     if not state.may_speak(turn):
         if not handoff.requested:
-            ask_for_chat(turn, handoff, intro="")  # records that the window had closed
+            returned.follow_up(turn, handoff, intro="")  # records that the window had closed
         state.back_to_bot(turn, greet=True)
         return
     state.back_to_bot(turn, greet=False)
     if handoff.requested:  # the customer asked for the bot: no rating of the agent's chat
         turn.send(*messages.resumed(turn), messaging_type="UPDATE")
-    elif not ask_for_chat(turn, handoff, intro=turn.text(messages.texts(turn).returned)):
+    elif not returned.follow_up(turn, handoff, intro=turn.text(messages.texts(turn).returned)):
         turn.send(*messages.returned(turn), messaging_type="UPDATE")
     turn.set_state(greeted=True)
 

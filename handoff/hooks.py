@@ -150,8 +150,7 @@ def _resume_words(turn: Turn) -> set[str]:
 
 
 def _is_ours(turn: Turn, app_id: Any) -> bool:
-    settings = turn.settings
-    return is_this_app(app_id, ours=settings.messenger_app_id, inbox=settings.page_inbox_app_id)
+    return is_this_app(app_id, ours=turn.settings.messenger_app_id, inbox=turn.handover_target)
 
 
 def _part(turn: Turn, name: str) -> dict[str, Any]:

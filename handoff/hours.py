@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from handoff.config import DAYS, HandoffConfig
+from babel.dates import format_date, format_time, get_day_names
+
+from bot.flows.handoff_config import DAYS, HandoffConfig
+from core.i18n import babel_locale, say
 
 LOOK_AHEAD_DAYS = 31  # beyond this "back soon" is all we say
-_DAY_NAMES = {
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
-}
-_PHRASES = {  # today, tomorrow, a weekday, a date, unknown
-    "en": ("today at {time}", "tomorrow at {time}", "on {day} at {time}", "on {date} at {time}",
-           "soon"),
-    "es": ("hoy a las {time}", "mañana a las {time}", "el {day} a las {time}",
-           "el {date} a las {time}", "pronto"),
-}
 
 
 def is_open(config: HandoffConfig, at: datetime) -> bool:
@@ -50,20 +43,21 @@ def next_opening(config: HandoffConfig, at: datetime) -> datetime | None:
 
 
 def when_text(config: HandoffConfig, at: datetime, locale: str) -> str:
-    """'tomorrow at 09:00 (CET)' / 'el lunes a las 09:00 (CET)': when agents are back."""
-    language = locale.split("_")[0]
-    today, tomorrow, weekday, dated, unknown = _PHRASES.get(language, _PHRASES["en"])
+    """'tomorrow at 9:00 AM (CET)' / 'amanhã às 09:00 (CET)': when agents are back, in the
+    customer's language, with the time in the business-hours timezone (`handoff.timezone`),
+    the one the hours are written in, named so the customer can convert it."""
     opening = next_opening(config, at)
     if opening is None:
-        return unknown
-    local_now = at.astimezone(config.zone)
-    days = (opening.date() - local_now.date()).days
-    time = f"{opening:%H:%M} ({opening.tzname()})"
+        return say(locale, "soon")
+    where = babel_locale(locale)
+    days = (opening.date() - at.astimezone(config.zone).date()).days
+    time = f"{format_time(opening, 'short', locale=where)} ({opening.tzname()})"
     if days == 0:
-        return today.format(time=time)
+        return say(locale, "today at {time}", time=time)
     if days == 1:
-        return tomorrow.format(time=time)
-    names = _DAY_NAMES.get(language)
-    if days < 7 and names is not None:
-        return weekday.format(day=names[opening.weekday()], time=time)
-    return dated.format(date=opening.date().isoformat(), time=time)
+        return say(locale, "tomorrow at {time}", time=time)
+    if days < 7:
+        day = get_day_names("wide", locale=where)[opening.weekday()]
+        return say(locale, "on {day} at {time}", day=day, time=time)
+    date = format_date(opening.date(), "long", locale=where)
+    return say(locale, "on {date} at {time}", date=date, time=time)

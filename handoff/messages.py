@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot import extensions, replies
+from bot.flows.handoff_config import HandoffTexts
 from bot.flows.schema import Flow, Flows
 from bot.replies import Message, QuickReply
 from bot.turn import Turn
 from handoff import hours
-from handoff.config import HandoffTexts
 
 PREFIX = "handoff"
 AGENT = f"{PREFIX}:agent"  # ask for an agent (hours apply)

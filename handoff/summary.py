@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from attachments.models import Attachment
 from bot.flows.schema import FLOW_PAYLOAD_PREFIX, Flow
+from bot.instagram import greeting_name
 from bot.models import Message
 from bot.turn import Turn
 
@@ -37,7 +38,7 @@ def mask(text: str) -> str:
 
 def for_agent(turn: Turn, *, out_of_hours: bool = False) -> str:
     customer = turn.customer
-    name = mask(customer.first_name or "") or "Customer"
+    name = mask(greeting_name(customer.first_name, customer.username)) or "Customer"
     lines = [f"Live agent request from {name} (language: {customer.messenger_locale or turn.locale})."]
     if out_of_hours:
         lines.append("Asked outside business hours.")

@@ -7,7 +7,8 @@
     │                           retried a bounded number of times per message (bot.retry_budget)
     ├── RateLimited             codes 4, 17, 32, 341, 613, 80001, 80006, HTTP 429: retry
     │                           after `retry_after` seconds
-    ├── ThreadOwnedByOtherApp   10/2018300, 10/2018321: someone else owns the thread
+    ├── ThreadOwnedByOtherApp   10/2018300, 10/2018321, 100/2534037 (Instagram):
+    │                           someone else owns the thread
     ├── OutsideMessagingWindow  10/2018278, 10/2534022, 10/2018065 (the older code)
     ├── TagLimitReached         613/2018338: "send fewer tagged messages", about this message
     ├── RecipientUnavailable    551, 230, 10/2018108, 100/2018001, 200|551/1545041
@@ -145,6 +146,7 @@ TRANSIENT_CODES = frozenset({1, 2, 1200})  # 1200: "temporary send message failu
 _BY_CODE_AND_SUBCODE: dict[tuple[int, int], type[GraphError]] = {
     (10, 2018300): ThreadOwnedByOtherApp,
     (10, 2018321): ThreadOwnedByOtherApp,
+    (100, 2534037): ThreadOwnedByOtherApp,  # Instagram's "not the thread owner"
     (10, 2018278): OutsideMessagingWindow,
     (10, 2534022): OutsideMessagingWindow,
     (10, 2018065): OutsideMessagingWindow,

@@ -1,6 +1,12 @@
 """Webhook payloads: split a page POST into per-customer events, each with a
 stable de-duplication key, and read an event back in the worker.
 
+Instagram's webhooks (`object: "instagram"`, the entry id the Instagram account's) have
+Messenger's shape and are read the same way: the same keys, the same checks. Their echoes
+come inside `messages` with `is_echo` (kind "echo", like Messenger's `message_echoes`), and
+`messaging_seen` arrives as `read` (with a `mid` where Messenger gives a watermark): ignored
+like Messenger's reads. Each event says which channel it came on (`Incoming.channel`).
+
 This runs on the webhook's hot path, so it only looks at what routing needs
 (page, customer, timestamp, key) and leaves the meaning to the worker.
 
@@ -27,6 +33,9 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 CHANNELS = ("messaging", "standby")
+# The `object` of each channel's webhooks; any other object is parsed as Messenger's and
+# acknowledged without being queued (bot.webhook).
+OBJECTS = {"page": "messenger", "instagram": "instagram"}
 # Watermarks we never act on: accepted, not queued.
 IGNORED_KINDS = frozenset({"read", "delivery"})
 PAYLOAD_KINDS = (
@@ -69,7 +78,8 @@ class Incoming:
     psid: str
     key: str
     timestamp: int
-    body: str  # compact JSON of {"channel", "kind", "event"}
+    body: str  # compact JSON of {"channel", "kind", "event"}; there "channel" is messaging|standby
+    channel: str = "messenger"  # the account's: "messenger" (page_id a Page) or "instagram"
 
 
 def parse_payload(data: Any) -> tuple[str, list[Incoming]]:
@@ -80,6 +90,7 @@ def parse_payload(data: Any) -> tuple[str, list[Incoming]]:
     if not isinstance(entries, list):
         raise NotAPagePayload("expected an 'entry' list")
     events: list[Incoming] = []
+    platform = OBJECTS.get(data["object"], "messenger")
     for entry in entries:
         if not isinstance(entry, dict):
             raise NotAPagePayload("each entry must be an object")
@@ -89,7 +100,7 @@ def parse_payload(data: Any) -> tuple[str, list[Incoming]]:
             if not isinstance(items, list):
                 raise NotAPagePayload(f"entry.{channel} must be a list")
             for item in items:
-                incoming = _incoming(page_id, channel, item)
+                incoming = _incoming(page_id, channel, item, platform)
                 if incoming is not None:
                     events.append(incoming)
     return data["object"], events
@@ -104,7 +115,7 @@ def kind_of(event: dict[str, Any]) -> str:
     return "unknown"
 
 
-def _incoming(page_id: str, channel: str, event: Any) -> Incoming | None:
+def _incoming(page_id: str, channel: str, event: Any, platform: str) -> Incoming | None:
     if not isinstance(event, dict):
         return None
     kind = kind_of(event)
@@ -130,7 +141,8 @@ def _incoming(page_id: str, channel: str, event: Any) -> Incoming | None:
     if "\\u0000" in body or _LONE_SURROGATE.search(body):  # rare: rebuild from the repair
         body = _NUL_ESCAPE.sub(r"\1", _LONE_SURROGATE.sub("\ufffd", body))
         event = json.loads(body)["event"]
-    return Incoming(page, psid, dedupe_key(kind, psid, timestamp, event), timestamp, body)
+    key = dedupe_key(kind, psid, timestamp, event)
+    return Incoming(page, psid, key, timestamp, body, platform)
 
 
 def dedupe_key(kind: str, psid: str, timestamp: int, event: dict[str, Any]) -> str:

@@ -5,6 +5,18 @@ error handling), defaults to Graph v2.6 and never sends `messaging_type`.
 Here every call goes through `_request` (one pooled session, timeouts, typed
 `messenger.errors`, bounded retries), the version is ours, and Send API
 bodies are checked before they leave.
+
+What pymessenger still does for us (the product card asks for it; nothing of it
+is on the network path):
+
+- `auth_args`: the `access_token` and `appsecret_proof` (HMAC-SHA256 of the
+  token keyed with the app secret) that every call carries, computed once;
+- the template builders we do not override, `send_generic_message` and
+  `send_button_message` (and its deprecated `_send_payload`): they build the
+  body and hand it to our `send_raw`.
+
+`tests/unit/test_library_canaries.py` fails if an upgrade changes the proof, or
+adds a pymessenger method that would send without going through `send_raw`.
 """
 
 from __future__ import annotations
@@ -17,17 +29,16 @@ from typing import Any
 import requests
 from pymessenger.bot import Bot
 
-from messenger.graph_adapter import pooled_session
 from messenger.graph_http import SEND_PATH, GraphTransport
+from messenger.graph_session import pooled_session
+from messenger.graph_setup import Json, PageSetupCalls, csv_fields, node_path
 from messenger.send_api import METADATA_LIMIT, SENDER_ACTIONS, check_send_body
 from messenger.upload import upload
 
 _VERSION = re.compile(r"v\d+\.\d+")
-_NODE_ID = re.compile(r"[A-Za-z0-9_-]+")
-Json = dict[str, Any]
 
 
-class GraphClient(Bot):
+class GraphClient(PageSetupCalls, Bot):
     """Send API, handover, profile and setup calls; raises `messenger.errors.GraphError`s."""
 
     def __init__(
@@ -44,7 +55,9 @@ class GraphClient(Bot):
         max_backoff: float = 4.0,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        page: str = "",
     ) -> None:
+        """`page`: the Page id the token belongs to, for the metrics ("" if unknown)."""
         if not access_token:
             raise ValueError("access_token is required")
         if not _VERSION.fullmatch(api_version):
@@ -61,6 +74,7 @@ class GraphClient(Bot):
             backoff=backoff,
             max_backoff=max_backoff,
             sleep=sleep,
+            page=page,
         )
 
     def __repr__(self) -> str:
@@ -114,10 +128,11 @@ class GraphClient(Bot):
             body["notification_type"] = notification_type
         return self.send_raw(body)
 
-    def upload_attachment(self, *, kind: str, data: bytes, filename: str, content_type: str) -> str:
+    def upload_attachment(self, *, kind: str, data: bytes, filename: str, content_type: str,
+                          platform: str | None = None) -> str:
         """Attachment Upload API: the `attachment_id` to send the file with (messenger.upload)."""
         return upload(self.session, self.graph_url, self.auth_args, kind=kind, data=data,
-                      filename=filename, content_type=content_type)
+                      filename=filename, content_type=content_type, platform=platform)
 
     def send_text_message(self, recipient_id: str, text: str) -> Json:
         return self.send_message(recipient_id, {"text": text})
@@ -165,7 +180,7 @@ class GraphClient(Bot):
     def get_user_profile(
         self, psid: str, fields: Sequence[str] = ("first_name", "locale")
     ) -> Json:
-        return self._request("GET", f"/{_node(psid)}", params={"fields": _csv(fields)})
+        return self._request("GET", f"/{node_path(psid)}", params={"fields": csv_fields(fields)})
 
     def get_user_info(self, recipient_id: str, fields: Sequence[str] | None = None) -> Json:
         """pymessenger's name for `get_user_profile`; raises instead of returning None."""
@@ -205,36 +220,3 @@ class GraphClient(Bot):
         if metadata is not None:
             body["metadata"] = metadata[:METADATA_LIMIT]
         return self._request("POST", f"/me/{edge}", json=body)
-
-    # Page setup
-
-    def get_messenger_profile(self, fields: Sequence[str]) -> Json:
-        return self._request("GET", "/me/messenger_profile", params={"fields": _csv(fields)})
-
-    def set_messenger_profile(self, body: Mapping[str, Any]) -> Json:
-        return self._request("POST", "/me/messenger_profile", json=body)
-
-    def delete_messenger_profile(self, fields: Sequence[str]) -> Json:
-        return self._request("DELETE", "/me/messenger_profile",
-                             json={"fields": _csv(fields).split(",")})
-
-    def subscribe_app(self, page_id: str, fields: Sequence[str]) -> Json:
-        return self._request("POST", f"/{_node(page_id)}/subscribed_apps",
-                             params={"subscribed_fields": _csv(fields)})
-
-    def subscribed_apps(self, page_id: str) -> Json:
-        return self._request("GET", f"/{_node(page_id)}/subscribed_apps")
-
-    def messaging_feature_status(self) -> Json:
-        return self._request("GET", "/me", params={"fields": "messaging_feature_status"})
-
-
-def _node(node_id: str) -> str:
-    """An id safe to put in a URL path: no slashes or query characters sneak in."""
-    if not _NODE_ID.fullmatch(node_id):
-        raise ValueError(f"not a Graph node id: {node_id!r}")
-    return node_id
-
-
-def _csv(fields: Sequence[str]) -> str:
-    return fields if isinstance(fields, str) else ",".join(fields)

@@ -47,21 +47,13 @@ _TRANSIENT_NETWORK = (
 class GraphTransport:
     """Sends one Graph call, retrying what is worth retrying; returns Meta's JSON."""
 
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        auth_params: Mapping[str, str],
-        session: requests.Session,
-        timeout: tuple[float, float],
-        max_attempts: int,
-        backoff: float,
-        max_backoff: float,
-        sleep: Callable[[float], None],
-    ) -> None:
+    def __init__(self, *, base_url: str, auth_params: Mapping[str, str], session: requests.Session,
+                 timeout: tuple[float, float], max_attempts: int, backoff: float,
+                 max_backoff: float, sleep: Callable[[float], None], page: str = "") -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.base_url = base_url
+        self.page = page  # the metrics' `page` label: whose token this is ("" if unknown)
         self.session = session
         self.last_usage: float | None = None
         self._auth = dict(auth_params)
@@ -143,7 +135,7 @@ class GraphTransport:
         ok = not 400 <= response.status_code < 600  # `response.ok`, without building a message
         if ok and isinstance(body, dict) and "error" not in body:
             log.debug("graph %s %s -> %s in %d ms", method, path, response.status_code, elapsed_ms)
-            metrics.graph_call(method, path, "ok", time.monotonic() - started)
+            metrics.graph_call(method, path, "ok", time.monotonic() - started, page=self.page)
             return body
         error = error_from_response(response.status_code, body, response.headers,
                                     secrets=self._secrets)
@@ -151,10 +143,9 @@ class GraphTransport:
         raise error
 
     def _send(self, prepared: requests.PreparedRequest) -> requests.Response:
-        """What `Session.send` does for us, without its cookie jar, hooks and redirect
-        machinery (none of which a Graph call uses): the session's mounted adapter
-        sends (so `responses` still mocks it), then the body is read (`GraphAdapter`
-        has read it already, with the same errors)."""
+        """`Session.send` without its cookie jar, hooks and redirects (a Graph call uses none):
+        the mounted adapter sends (public `get_adapter` and `HTTPAdapter.send`, which
+        `responses` mocks), then the body is read, so a broken one raises here."""
         session = self.session
         adapter = session.get_adapter(prepared.url)  # type: ignore[arg-type]
         response = adapter.send(prepared, stream=False, timeout=self._timeout,
@@ -223,7 +214,7 @@ class GraphTransport:
             log.warning("graph %s %s gave up: %s", method, path, _describe(error))
 
     def _log_failure(self, method: str, path: str, error: GraphError, elapsed_ms: int) -> None:
-        metrics.graph_call(method, path, metrics.graph_code(error), elapsed_ms / 1000)
+        metrics.graph_call(method, path, metrics.graph_code(error), elapsed_ms / 1000, page=self.page)
         level = logging.INFO if error.retryable else logging.WARNING
         log.log(level, "graph %s %s failed in %d ms: %s%s", method, path, elapsed_ms,
                 _describe(error), "" if error.retryable else " (not retried)")

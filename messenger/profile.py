@@ -46,9 +46,12 @@ class ProfileError(Exception):
 
 
 def meta_locales(locale: str) -> tuple[str, ...]:
-    """Meta's locale codes for one of our locales (empty when we know none)."""
+    """Meta's locale codes for one of our locales (empty when we know none). A code written
+    like pt_BR is used as is, and also stands for its language's other codes (pt_PT), as the
+    bot answers those customers in it; a flows locale naming one of those itself wins."""
     if "_" in locale:
-        return (locale,)
+        others = META_LOCALES.get(locale.split("_")[0], ())
+        return (locale, *(code for code in others if code != locale))
     return META_LOCALES.get(locale, ())
 
 
@@ -67,7 +70,7 @@ def build_profile(flows: Flows) -> Json:
     body: Json = {"get_started": {"payload": GET_STARTED_PAYLOAD}}
     greetings, menus = [], []
     items = menu_flows(flows)
-    for meta, locale in _locale_pairs(flows):
+    for meta, locale in locale_pairs(flows):
         text = flows.text(flows.greeting, locale).replace(OUR_PLACEHOLDER, META_PLACEHOLDER)
         greetings.append({"locale": meta, "text": text})
         if items:
@@ -81,7 +84,7 @@ def build_profile(flows: Flows) -> Json:
     return body
 
 
-def _locale_pairs(flows: Flows) -> list[tuple[str, str]]:
+def locale_pairs(flows: Flows) -> list[tuple[str, str]]:
     """(Meta locale, our locale): `default` first; a code written in the flows wins."""
     pairs = {"default": flows.default_locale}
     exact = [loc for loc in flows.locales if "_" in loc]

@@ -17,13 +17,15 @@ TIMEOUT = (3.05, 60.0)  # up to 25 MB go up in one request
 
 
 def upload(session: requests.Session, graph_url: str, auth: Mapping[str, str], *, kind: str,
-           data: bytes, filename: str, content_type: str) -> str:
-    """The `attachment_id` of an uploaded file; raises a GraphError."""
+           data: bytes, filename: str, content_type: str, platform: str | None = None) -> str:
+    """The `attachment_id` of an uploaded file; raises a GraphError. `platform="instagram"`:
+    for an Instagram customer (the Page's token, Instagram's media rules)."""
     message = json.dumps({"attachment": {"type": kind, "payload": {"is_reusable": False}}})
+    form = {"message": message, **({"platform": platform} if platform else {})}
     secrets = tuple(v for v in auth.values() if v)
     try:
         answer = session.post(f"{graph_url}{UPLOAD_PATH}", params=dict(auth), timeout=TIMEOUT,
-                              data={"message": message},
+                              data=form,
                               files={"filedata": (filename, data, content_type)})
     except requests.RequestException as exc:
         raise network_error(exc, secrets=secrets) from None

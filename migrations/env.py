@@ -11,7 +11,7 @@ from alembic import context
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
 
-from core.runtime import import_models
+from features import import_models
 
 import_models()
 

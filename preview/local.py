@@ -13,7 +13,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -25,6 +25,7 @@ from config.settings import Settings
 from core.runtime import Runtime
 from core.schema import SchemaError, upgrade_database
 from messenger.standin import Standin, create_standin_app
+from preview.demo import ACCOUNTS_PREFIX, DEMO_PAGES, DemoAccount, demo_accounts, issue_tokens
 from preview.profile_sync import ProfileSync
 
 if TYPE_CHECKING:
@@ -84,10 +85,12 @@ def _numeric_id() -> str:
 
 
 def local_settings(base: Settings, url: str, creds: Credentials) -> Settings:
-    """`base` pointed at the stand-in on `url`, with the throwaway credentials."""
+    """`base` pointed at the stand-in on `url`, with the throwaway credentials and the
+    demo Pages (their tokens: `issue_tokens`)."""
     return base.with_(
         messenger_app_secret=creds.app_secret, messenger_verify_token=creds.verify_token,
-        messenger_page_access_token=creds.access_token, messenger_app_id=creds.app_id,
+        messenger_page_access_token=None, messenger_app_id=creds.app_id,
+        pages_path=str(DEMO_PAGES),
         graph_api_url=url + GRAPH_PREFIX, public_url=url, redis_url=None,
         attachment_hosts=f"{base.attachment_hosts},{url}",  # the stand-in's CDN, on loopback
         drain_threads=min(base.drain_threads, 4))
@@ -108,6 +111,7 @@ class LocalService:
     server: BaseWSGIServer
     url: str
     profile: ProfileSync
+    accounts: list[DemoAccount] = field(default_factory=list)
 
     @property
     def runtime(self) -> Runtime:
@@ -120,7 +124,8 @@ class LocalService:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-        self.standin.close()
+        for account in self.accounts:
+            account.standin.close()
         shutdown = getattr(self.runtime.dispatcher, "shutdown", None)
         if shutdown is not None:
             shutdown()
@@ -148,33 +153,42 @@ def start_local(base: Settings, factory: AppFactory, *, host: str = "127.0.0.1",
 def _serve(server: BaseWSGIServer, base: Settings, factory: AppFactory, url: str) -> LocalService:
     creds = Credentials.generate()
     settings = local_settings(base, url, creds)
-    standin = Standin(page_id=creds.page_id, app_id=creds.app_id, app_secret=creds.app_secret,
-                      access_token=creds.access_token, inbox_app_id=settings.page_inbox_app_id,
-                      webhook_url=url + "/webhook")
+    issue_tokens()
     try:
         upgrade_database(settings.database_url)  # the preview owns its database: no release step
     except SchemaError as exc:
         raise LocalModeRefused(str(exc)) from None
-    standin.base_url = url + GRAPH_PREFIX  # where its CDN serves customers' files
     app = factory(settings)
-    app.extensions["runtime"].flows.current  # noqa: B018 - a broken file stops local mode too
-    profile = ProfileSync(app.extensions["runtime"])
-    _mount(app, standin, profile)
+    rt = app.extensions["runtime"]
+    rt.flows.current  # noqa: B018 - a broken file stops local mode too
+    accounts = demo_accounts(rt.pages, app_id=creds.app_id, app_secret=creds.app_secret,
+                             inbox_app_id=settings.page_inbox_app_id, webhook_url=url + "/webhook")
+    for account in accounts:
+        account.standin.base_url = url + GRAPH_PREFIX  # where the CDN serves customers' files
+    profile = ProfileSync(rt)
+    _mount(app, accounts, profile)
     server.app = app
     threading.Thread(target=server.serve_forever, args=(0.05,), name="local-http",
                      daemon=True).start()
-    service = LocalService(app, standin, server, url, profile)
+    service = LocalService(app, accounts[0].standin, server, url, profile, accounts)
     profile.refresh()
     return service
 
 
-def _mount(app: Flask, standin: Standin, profile: ProfileSync) -> None:
+def _mount(app: Flask, accounts: list[DemoAccount], profile: ProfileSync) -> None:
+    """The Graph API of every demo Page at /_graph (by token), and each account's control
+    endpoints at /_graph/_accounts/<id>/_standin (the first's at /_graph/_standin too)."""
     from preview.views import bp
 
-    app.extensions["standin"] = standin
+    first, *others = (account.standin for account in accounts)
+    app.extensions["standin"] = first
+    app.extensions["preview_accounts"] = accounts
     app.extensions["preview_profile"] = profile
     app.register_blueprint(bp)
-    graph = DispatcherMiddleware(app.wsgi_app, {GRAPH_PREFIX: create_standin_app(standin)})
+    mounts = {GRAPH_PREFIX: create_standin_app(first, others=others)}
+    for account in accounts:
+        mounts[f"{GRAPH_PREFIX}{ACCOUNTS_PREFIX}/{account.id}"] = create_standin_app(account.standin)
+    graph = DispatcherMiddleware(app.wsgi_app, mounts)
     app.wsgi_app = _loopback_hosts_only(graph)  # type: ignore[method-assign]
 
 

@@ -1,4 +1,4 @@
-"""Keeps the stand-in page's Messenger profile equal to the flows file in local mode.
+"""Keeps the stand-in Pages' Messenger profiles equal to the flows file in local mode.
 
 The profile goes over HTTP through our Graph client, exactly as `messenger setup-profile`
 sends it, and again whenever the flows store serves a new version of the file.
@@ -11,8 +11,10 @@ import threading
 
 from bot.flows.schema import Flows
 from core.runtime import Runtime
+from messenger import ice_breakers
 from messenger.errors import GraphError
-from messenger.profile import build_profile, check_profile
+from messenger.graph import GraphClient
+from messenger.profile import ProfileError, build_profile, check_profile
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +41,23 @@ class ProfileSync:
         if problems:
             log.warning("Messenger profile not set: %s", "; ".join(problems))
             return [f"{flows.source}: {problem}" for problem in problems]
-        graph = self.runtime.graph
         try:
-            graph.set_messenger_profile(body)
-            if "persistent_menu" not in body:
-                graph.delete_messenger_profile(["persistent_menu"])
+            for graph, instagram in self._graphs():
+                graph.set_messenger_profile(body)
+                if "persistent_menu" not in body:
+                    graph.delete_messenger_profile(["persistent_menu"])
+                if instagram:  # its linked account's ice breakers, as setup-profile sets them
+                    ice_breakers.set_ice_breakers(graph, flows)
         except GraphError as exc:
             log.warning("Messenger profile refused by the stand-in: %s", exc)
             return [f"Messenger profile refused: {exc}"]
+        except ProfileError as exc:
+            return [f"{flows.source}: {problem}" for problem in exc.problems]
         return []
+
+    def _graphs(self) -> list[tuple[GraphClient, bool]]:
+        """Each demo Page's client (its own token) and whether it has an Instagram account."""
+        pages = self.runtime.pages
+        if pages.single:
+            return [(self.runtime.graph, False)]
+        return [(self.runtime.graph_for(page.id), bool(page.instagram_id)) for page in pages.pages]

@@ -5,4 +5,5 @@ of the turn (its state, its outbox), so a redelivered or re-run event never asks
 Ratings live on the ticket (`Ticket.rating`) or in `ChatRating`; `satisfaction.stats`
 counts them for the metrics and the staff screen. Admins word the prompt, or switch it
 off per language, in the flows file's `satisfaction:` section. The package plugs into the
-conversation through `bot.extensions`; tickets and handoff call `satisfaction.ask`."""
+conversation through `bot.extensions` and listens to `tickets.resolved` and
+`handoff.returned`, all in `satisfaction.plugin`; neither tickets nor handoff import it."""

@@ -9,11 +9,12 @@ from typing import Any
 
 from bot.jobs import drain
 from bot.turn import Turn
+from core.i18n import say
 from core.mailbox import now_ms
 from core.runtime import Runtime
 from messenger.events import Incoming
 from satisfaction.ask import ask_for_ticket
-from tickets.i18n import t
+from tickets.i18n import RESOLVED
 
 RESOLVED_EVENT = "ticket_resolved"
 
@@ -42,7 +43,7 @@ def resolved_hook(turn: Turn) -> bool:
         return False
     ticket_id = _dict(turn.event.get(RESOLVED_EVENT)).get("ticket_id")
     if isinstance(ticket_id, int):
-        intro = t("resolved", turn.locale, number=ticket_id)
+        intro = say(turn.locale, RESOLVED, number=ticket_id)
         ask_for_ticket(turn, ticket_id, intro=intro, messaging_type="UPDATE")
     return True
 

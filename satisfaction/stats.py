@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from bot.models import Customer
+from core.metrics import PREFIX
 from satisfaction.models import ChatRating
 from tickets.models import Ticket
 
@@ -42,6 +44,18 @@ def rating_counts(connection: Connection) -> list[RatingCount]:
         counts += [RatingCount(kind, str(page), str(state), rating, int(n))
                    for page, state, rating, n in rows]
     return counts
+
+
+def rating_gauges(connection: Connection) -> list[Metric]:
+    """`/metrics` (registered with core.metrics_scrape): questions asked and their answers."""
+    ratings = GaugeMetricFamily(
+        PREFIX + "satisfaction_ratings", "Satisfaction questions by kind (ticket, chat), Page, "
+        "status and score (1-5; \"\" for asked and unanswered, outside_window or busy)",
+        labels=["kind", "page", "status", "score"])
+    for rating in rating_counts(connection):
+        score = "" if rating.score is None else str(rating.score)
+        ratings.add_metric([rating.kind, rating.page_id, rating.status, score], rating.count)
+    return [ratings]
 
 
 @dataclass(frozen=True)

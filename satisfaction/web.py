@@ -15,26 +15,10 @@ bp.record_once(configure)
 bp.before_request(remember_language)
 bp.after_request(secure_headers)
 
-LABELS = {
-    "en": {"heading": "Chat ratings", "none": "No chat has come back from the Page Inbox yet.",
-           "returned": "Back to the bot", "customer": "Customer", "rating": "Rating",
-           "comment": "Comment", "asked": "no answer yet",
-           "outside_window": "not asked: 24-hour window closed",
-           "busy": "not asked: customer busy",
-           "note": "Each chat an agent gave back from the Page Inbox, and how the customer rated it."},
-    "es": {"heading": "Valoraciones de chats", "none": "Ningún chat ha vuelto todavía del Page Inbox.",
-           "returned": "De vuelta al bot", "customer": "Cliente", "rating": "Valoración",
-           "comment": "Comentario", "asked": "sin respuesta todavía",
-           "outside_window": "no preguntada: ventana de 24 horas cerrada",
-           "busy": "no preguntada: cliente ocupado",
-           "note": "Cada chat que un agente devolvió desde el Page Inbox, y cómo lo valoró el cliente."},
-}
-
 
 @bp.get("/ratings")
 @login_required
 def index(viewer: Viewer) -> tuple[str, int]:
     if not viewer.is_staff:
         return error_page(viewer, "forbidden", 403)
-    return render("satisfaction/ratings.html", viewer, ratings=recent_chat_ratings(db()),
-                  labels=LABELS)
+    return render("satisfaction/ratings.html", viewer, ratings=recent_chat_ratings(db()))

@@ -11,12 +11,20 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 
+import features
 from config.settings import Settings
 from core import runtime
 from tests.support import payloads
 from tests.support.servers import redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every feature registered, as the app factory and the worker do, before collection
+    (skip conditions ask which features exist), for tests that build a runtime or a turn
+    directly (tests/unit/test_features.py checks those two processes)."""
+    features.register_all()
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 
 from attachments import queries as attachment_queries
 from attachments.serve import describe, file_response
-from tickets.bearer import bearer_ok
+from core.bearer import bearer_ok
 from tickets.errors import TicketNotFound
 from tickets.models import STATUSES, OutboundMail, Ticket, TicketReply, as_utc
 from tickets.queries import Filters, TicketRow, list_tickets, mails_of, replies_of, visible_ticket
@@ -84,7 +84,8 @@ def _number(name: str, default: int | None) -> int | None:
 def _summary(row: TicketRow) -> dict[str, Any]:
     return {"id": row.id, "title": row.title, "type": row.type_id, "status": row.status,
             "created_at": as_utc(row.created_at).isoformat(), "created_by": row.created_by,
-            "source": row.source, "rating": row.rating}
+            "source": row.source, "rating": row.rating, "page_id": row.page_id,
+            "channel": row.channel}
 
 
 def _detail(ticket: Ticket, replies: list[TicketReply], mails: list[OutboundMail]) -> dict[str, Any]:
@@ -92,6 +93,7 @@ def _detail(ticket: Ticket, replies: list[TicketReply], mails: list[OutboundMail
         "id": ticket.id, "title": ticket.title, "type": ticket.type_id, "description": ticket.description,
         "status": ticket.status, "created_at": as_utc(ticket.created_at).isoformat(),
         "created_by": ticket.created_by, "source": ticket.source, "transcript": ticket.transcript,
+        "page_id": ticket.page_id, "channel": ticket.channel,
         "rating": ticket.rating, "rating_comment": ticket.rating_comment,
         "rated_at": as_utc(ticket.rated_at).isoformat() if ticket.rated_at else None,
         "replies": [{"id": r.id, "author": r.author, "author_kind": r.author_kind, "body": r.body,

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from functools import cache, wraps
 from typing import Any
 
-from flask import redirect, request, session, url_for
+from flask import redirect, session, url_for
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlmodel import select
@@ -27,7 +27,7 @@ from tickets.i18n import locale_of
 from tickets.models import Agent
 from tickets.password_gate import PasswordGate, off_the_loop
 from tickets.service import customer_name
-from tickets.webapp import db, runtime
+from tickets.webapp import browser_locale, db, runtime
 
 log = logging.getLogger(__name__)
 SESSION_KEY = "viewer"
@@ -146,12 +146,10 @@ def _dummy_hash() -> str:
 
 
 def ui_locale(viewer: Viewer | None) -> str:
-    chosen = session.get("lang")
-    if chosen:
-        return locale_of(chosen)
-    if viewer is not None:
+    """`?lang=` first, then the viewer's own language, then the browser's."""
+    if viewer is not None and not session.get("lang"):
         return viewer.locale
-    return locale_of(request.accept_languages.best_match(["en", "es"]))
+    return browser_locale()
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -26,11 +26,10 @@ from bot.outbox import CallOutcome
 from bot.turn import Turn
 from core import runtime
 from core.db import session_scope
+from core.i18n import say
 from core.mailbox import Queued
 from messenger.errors import OutsideMessagingWindow
-from satisfaction.ask import ask_for_ticket
-from tickets import links, service, wizard
-from tickets.i18n import t
+from tickets import i18n, links, resolved, service, wizard
 from tickets.jobs import enqueue_mails, pending_mail_ids
 from tickets.models import Ticket, TicketReply, utcnow
 from tickets.notify import REPLY_EVENT
@@ -112,8 +111,8 @@ def file_sent(turn: Turn, outcome: CallOutcome) -> bool:
     assert turn.customer.id is not None
     url = links.login_url(turn.settings.public_url, turn.settings.secret_key, turn.customer.id,
                           next_path=f"/tickets/{ticket_id}")
-    turn.send(replies.button_message(t("file_as_link", turn.locale, number=ticket_id), [
-        {"type": "web_url", "title": t("view_ticket", turn.locale), "url": url}]))
+    turn.send(replies.button_message(say(turn.locale, i18n.FILE_AS_LINK, number=ticket_id), [
+        {"type": "web_url", "title": say(turn.locale, "View ticket"), "url": url}]))
     return True
 
 
@@ -132,8 +131,8 @@ def reply_sent(turn: Turn, outcome: CallOutcome) -> bool:
 
 
 def reply_messages(locale: str, ticket: Ticket, reply: TicketReply) -> list[replies.Message]:
-    text = f"{t('reply_intro', locale, number=ticket.id)}\n\n{reply.body}"
-    resolve = (t("resolve_button", locale, number=ticket.id), f"{RESOLVE_PREFIX}{ticket.id}")
+    text = say(locale, "Reply on ticket #{number}:", number=ticket.id) + f"\n\n{reply.body}"
+    resolve = (say(locale, "Resolve #{number}", number=ticket.id), f"{RESOLVE_PREFIX}{ticket.id}")
     return replies.text_messages(text, [resolve])
 
 
@@ -147,7 +146,7 @@ def mention_waiting(turn: Turn) -> None:
     with turn_session(turn) as session:
         for reply, ticket in _unseen_replies(session, turn, key):
             turn.send(*replies.text_messages(
-                f"{t('waiting_intro', turn.locale, number=ticket.id)}\n\n{reply.body}"))
+                say(turn.locale, i18n.WAITING_INTRO, number=ticket.id) + f"\n\n{reply.body}"))
             turn.send(_ticket_buttons(turn, ticket))
             _send_files(turn, session, reply, {"messaging_type": "RESPONSE"})
             reply.messenger, reply.delivered_in = "delivered", key
@@ -194,9 +193,9 @@ def _ticket_buttons(turn: Turn, ticket: Ticket) -> replies.Message:
     assert turn.customer.id is not None
     url = links.login_url(turn.settings.public_url, turn.settings.secret_key, turn.customer.id,
                           next_path=f"/tickets/{ticket.id}")
-    return replies.button_message(t("ticket_actions", turn.locale, number=ticket.id), [
-        replies.postback_button(t("resolve", turn.locale), f"{RESOLVE_PREFIX}{ticket.id}"),
-        {"type": "web_url", "title": t("view_ticket", turn.locale), "url": url},
+    return replies.button_message(say(turn.locale, "Ticket #{number}: is it solved?", number=ticket.id), [
+        replies.postback_button(say(turn.locale, "Resolve"), f"{RESOLVE_PREFIX}{ticket.id}"),
+        {"type": "web_url", "title": say(turn.locale, "View ticket"), "url": url},
     ])
 
 
@@ -208,9 +207,9 @@ def my_tickets(turn: Turn, _flow: Flow | None = None) -> None:
     """A single-use sign-in link to the customer's tickets."""
     assert turn.customer.id is not None
     url = links.login_url(turn.settings.public_url, turn.settings.secret_key, turn.customer.id)
-    text = t("my_tickets_link", turn.locale, minutes=links.MAX_AGE_SECONDS // 60)
+    text = say(turn.locale, i18n.SIGN_IN_LINK, minutes=links.MAX_AGE_SECONDS // 60)
     message = replies.button_message(text, [
-        {"type": "web_url", "title": t("my_tickets", turn.locale), "url": url}])
+        {"type": "web_url", "title": say(turn.locale, "My tickets"), "url": url}])
     message["quick_replies"] = [{"content_type": "text", "title": title, "payload": payload}
                                 for title, payload in replies.menu_options(turn.flows, turn.locale)]
     turn.send(message)
@@ -231,15 +230,16 @@ def resolve(turn: Turn, ticket_id: int) -> None:
     with session_scope(rt.engine) as session:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None or ticket.customer_id != turn.customer.id:
-            turn.send(*replies.menu_messages(turn.flows, turn.locale, intro=t("no_such_ticket", turn.locale)))
+            unknown = say(turn.locale, "I can't find that ticket.")
+            turn.send(*replies.menu_messages(turn.flows, turn.locale, intro=unknown))
             return
         mailbox = mailbox_for(turn.flows, ticket.type_id, rt.settings.support_email_from)
         mail = service.resolve(session, ticket, mailbox=mailbox, sender=rt.settings.support_email_from)
         session.flush()
         pending = pending_mail_ids(session, ticket_id)
     enqueue_mails(rt, pending)
-    said = t("resolved" if mail is not None else "already_resolved", turn.locale, number=ticket_id)
-    if not ask_for_ticket(turn, ticket_id, intro=said):  # asked once, whoever resolved it
+    said = say(turn.locale, i18n.RESOLVED if mail is not None else i18n.ALREADY_RESOLVED, number=ticket_id)
+    if not resolved.in_chat(turn, ticket_id, intro=said):  # asked once, whoever resolved it
         turn.send(*replies.menu_messages(turn.flows, turn.locale, intro=said))
     turn.set_state(greeted=True)
 

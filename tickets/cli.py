@@ -25,8 +25,7 @@ from tickets import agents
 from tickets.errors import UnparsableEmail
 from tickets.ingest import ingest_email
 from tickets.jobs import enqueue_mails, stuck_mail_ids
-from tickets.models import Agent, OutboundMail
-from tickets.pages import when
+from tickets.models import Agent, OutboundMail, as_utc
 from tickets.unmatched import unmatched_mail
 
 EX_DATAERR, EX_NOUSER, EX_TEMPFAIL = 65, 67, 75
@@ -66,8 +65,8 @@ def unmatched(limit: int) -> None:
         if not kept_mail:
             click.echo("no unmatched email")
         for kept in kept_mail:
-            fields = (str(kept.id), when(kept.received_at), kept.reason, kept.sender or "-",
-                      kept.subject or "-")
+            received = f"{as_utc(kept.received_at):%Y-%m-%d %H:%M} UTC"
+            fields = (str(kept.id), received, kept.reason, kept.sender or "-", kept.subject or "-")
             click.echo("\t".join(_printable(field) for field in fields))
 
 

@@ -10,25 +10,30 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from attachments.mail import MailFile, attach
+from core.dates import moment_text
+from core.i18n import catalog_locale, say, translations
 from tickets.models import OutboundMail, Ticket, TicketReply, as_utc, utcnow
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-SUBJECTS = {
+SUBJECTS = {  # `[#id]` stays as is in every language: replies are matched by it
     "new_ticket": "[#{id}] {title}",
     "customer_message": "Re: [#{id}] {title}",
-    "resolved": "Re: [#{id}] Resolved: {title}",
+    "resolved": "Re: [#{id}] {resolved}: {title}",
 }
 
 
 @cache
-def _environment() -> Environment:
+def _environment(locale: str) -> Environment:
+    """One environment per catalog, its `_()` bound to that catalog (jobs run outside Flask)."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
-                      autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
-    env.filters["utc"] = lambda moment: f"{as_utc(moment):%Y-%m-%d %H:%M} UTC" if moment else ""
+                      autoescape=select_autoescape(["html"]), keep_trailing_newline=True,
+                      extensions=["jinja2.ext.i18n"])
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     return env
 
 
@@ -38,13 +43,17 @@ def ticket_url(public_url: str, ticket_id: int | None) -> str:
 
 def compose(mail: OutboundMail, ticket: Ticket, *, reply: TicketReply | None, type_title: str,
             sender: str, reply_to: str, thread_root: str | None, public_url: str,
-            files: Sequence[MailFile] = ()) -> EmailMessage:
-    """The email; `files` (a new ticket's) are listed, and attached where they carry bytes."""
+            files: Sequence[MailFile] = (), zone: ZoneInfo | None = None) -> EmailMessage:
+    """The email, in the ticket's language with times in `zone` (the business hours' one);
+    `files` (a new ticket's) are listed, and attached where they carry bytes."""
+    locale = catalog_locale(ticket.locale)
     context = {"ticket": ticket, "reply": reply, "type_title": type_title,
-               "ticket_url": ticket_url(public_url, ticket.id), "files": files}
-    env = _environment()
+               "ticket_url": ticket_url(public_url, ticket.id), "files": files,
+               "when": lambda moment: moment_text(moment, ticket.locale, zone)}
+    env = _environment(locale)
     message = EmailMessage()
-    message["Subject"] = SUBJECTS[mail.kind].format(id=ticket.id, title=ticket.title)
+    message["Subject"] = SUBJECTS[mail.kind].format(id=ticket.id, title=ticket.title,
+                                                    resolved=say(locale, "Resolved"))
     message["From"] = sender
     message["To"] = mail.to_addr
     message["Reply-To"] = reply_to

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, jsonify, request
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
-from tickets.bearer import bearer_ok
+from core.bearer import bearer_ok
 from tickets.errors import UnparsableEmail
 from tickets.ingest import ingest_email
 from tickets.webapp import configure, runtime

@@ -135,14 +135,15 @@ def _message(rt: Runtime, mail_id: int) -> EmailMessage:
         assert ticket is not None and ticket.id is not None
         reply = session.get(TicketReply, mail.reply_id) if mail.reply_id else None
         root = thread_root(session, ticket.id)
-        flows = rt.flows.current
-        title = type_title(flows, ticket.type_id, flows.default_locale)
+        flows = rt.flows_or_default(ticket.page_id).current
+        title = type_title(flows, ticket.type_id, flows.locale_for(ticket.locale))
         sender = rt.settings.support_email_from
         url = ticket_url(rt.settings.public_url, ticket.id)
         files = files_for_mail(session, ticket.id, url) if mail.kind == "new_ticket" else []
         return compose(mail, ticket, reply=reply, type_title=title, sender=sender,
                        reply_to=reply_address(sender, ticket.id, secret_key=rt.settings.secret_key),
-                       thread_root=root, public_url=rt.settings.public_url, files=files)
+                       thread_root=root, public_url=rt.settings.public_url, files=files,
+                       zone=flows.handoff.zone)
 
 
 def _record_failure(engine: Engine, mail_id: int, exc: BaseException) -> None:

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 from bot.models import Customer
 from tickets import links
 from tickets.auth import agent_viewer, check_agent, current_viewer, customer_viewer, sign_in, sign_out
+from tickets.chat_links import ChatLink, chat_links
 from tickets.errors import BadLoginLink
 from tickets.forms import ActionForm, AgentLoginForm, LinkLoginForm
 from tickets.i18n import locale_of
@@ -28,7 +29,7 @@ from tickets.pages import error_page, remember_language, render
 from tickets.password_gate import GateFull, PasswordGate
 from tickets.service import customer_name
 from tickets.signin_limits import SignInLimits
-from tickets.webapp import configure, db, runtime, secure_headers
+from tickets.webapp import configure, db, local_preview, pages, runtime, secure_headers
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def login_page() -> Page:
         return _link_page(token)
     if current_viewer() is not None:
         return redirect(url_for("tickets.index"))
-    return render("tickets/login.html", None, form=AgentLoginForm())
+    return render("tickets/login.html", None, form=AgentLoginForm(), chat_links=_chat_links())
 
 
 def _link_page(token: str) -> Page:
@@ -93,7 +94,7 @@ def _customer(claims: links.LinkClaims) -> Customer:
 def agent_sign_in() -> Page:
     form = AgentLoginForm()
     if not form.validate_on_submit():
-        return render("tickets/login.html", None, 400, form=form)
+        return render("tickets/login.html", None, 400, form=form, chat_links=_chat_links())
     email, address = (form.email.data or "").strip().lower(), client_address()
     limits = signin_limits()
     try:
@@ -102,7 +103,8 @@ def agent_sign_in() -> Page:
             return _refused(form, "too_many_attempts", 429, refusal.retry_after)
         agent = check_agent(email, form.password.data or "", gate=password_gate())
         if agent is None:
-            return render("tickets/login.html", None, 401, form=form, problem="bad_password")
+            return render("tickets/login.html", None, 401, form=form, problem="bad_password",
+                          chat_links=_chat_links())
         limits.succeeded(email, address)
     except GateFull:
         return _refused(form, "sign_in_busy", 503, BUSY_RETRY_SECONDS)
@@ -119,8 +121,13 @@ def _refused(form: AgentLoginForm, problem: str, status: int, retry_after: int) 
     if problem == "too_many_attempts" and retry_after >= 120:
         problem = "too_many_attempts_minutes"
     page, _ = render("tickets/login.html", None, status, form=form, problem=problem, seconds=retry_after,
-                     minutes=minutes)
+                     minutes=minutes, chat_links=_chat_links())
     return Response(page, status, headers={"Retry-After": str(retry_after)}, mimetype="text/html")
+
+
+def _chat_links() -> list[ChatLink]:
+    """Chat Support on the sign-in page: the bot answers these links with a sign-in link."""
+    return chat_links(pages(), db(), preview=local_preview())
 
 
 def client_address() -> str:

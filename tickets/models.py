@@ -39,6 +39,8 @@ class Ticket(SQLModel, table=True):
     status: str = Field(default="open", max_length=16)
     created_by: str = Field(max_length=200)  # the customer's name as shown in lists
     source: str = Field(max_length=16)  # messenger | web
+    page_id: str | None = Field(default=None, max_length=64)  # the Facebook Page it belongs to
+    channel: str = Field(default="messenger", max_length=16)  # messenger | instagram | email | web
     locale: str = Field(default="en", max_length=16)
     transcript: str = Field(default="", sa_column=Column(Text, nullable=False))
     # The event (or form) that opened it: a re-run of the same event finds it.

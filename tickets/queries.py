@@ -7,14 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from prometheus_client.core import GaugeMetricFamily, Metric
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
+from core.metrics import PREFIX
 from tickets.errors import TicketNotFound
 from tickets.models import OutboundMail, Ticket, TicketReply
 
 PAGE_SIZE = 20
 LIST_COLUMNS = (Ticket.id, Ticket.title, Ticket.type_id, Ticket.status, Ticket.created_at, Ticket.created_by,
-                Ticket.source, Ticket.rating)
+                Ticket.source, Ticket.rating, Ticket.page_id, Ticket.channel)
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,8 @@ class TicketRow:
     created_by: str
     source: str
     rating: int | None = None
+    page_id: str | None = None
+    channel: str = "messenger"
 
 
 @dataclass(frozen=True)
@@ -92,3 +98,15 @@ def replies_of(session: Session, ticket_id: int) -> list[TicketReply]:
 def mails_of(session: Session, ticket_id: int) -> list[OutboundMail]:
     return list(session.exec(select(OutboundMail).where(OutboundMail.ticket_id == ticket_id)
                              .order_by(col(OutboundMail.id))).all())
+
+
+def status_gauges(connection: Connection) -> list[Metric]:
+    """`/metrics` (registered with core.metrics_scrape): tickets and their emails by status."""
+    tickets = GaugeMetricFamily(PREFIX + "tickets", "Tickets by status", labels=["status"])
+    emails = GaugeMetricFamily(PREFIX + "emails", "Notification emails by status",
+                               labels=["status"])
+    for family, table in ((tickets, "ticket"), (emails, "ticket_mail")):
+        rows = connection.execute(text(f"SELECT status, COUNT(*) FROM {table} GROUP BY status"))  # noqa: S608
+        for status, count in rows:
+            family.add_metric([str(status)], count)
+    return [tickets, emails]

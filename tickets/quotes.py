@@ -3,27 +3,43 @@
 Mail clients mark the quoted part in different ways: an attribution line
 ("On Mon, ... wrote:", "El lun, ... escribió:"), Outlook's header block
 ("From: ... Sent: ..." or "-----Original Message-----"), or "> " prefixes.
-Signatures start at the standard "-- " line or a "Sent from my ..." footer.
+Signatures start at the standard "-- " line or a "Sent from my ..." footer. English,
+Spanish, Portuguese, French and German (tests/data/replies: Gmail, Outlook, Apple Mail,
+Thunderbird, Yahoo).
 """
 
 from __future__ import annotations
 
 import re
 
+# English, Spanish, Portuguese, French, German: "On ... wrote:", "El ... escribió:",
+# "Em ... escreveu:", "Le ... a écrit :", "Am ... Folgendes geschrieben:"; and German's
+# "Am ... schrieb <name>:" (`_SCHRIEB`, apart: one bounded wildcard per pattern keeps a
+# hostile 10 MiB mail linear)
 _ATTRIBUTION = re.compile(
-    r"^(on\b.{0,200}\bwrote|el\b.{0,200}\bescribi[oó]|le\b.{0,200}\ba écrit|am\b.{0,200}\bschrieb)\s*:\s*$",
+    r"^(on\b.{0,200}\bwrote|el\b.{0,200}\bescribi[oó]|em\b.{0,200}\bescreveu"
+    r"|le\b.{0,200}\ba écrit|am\b.{0,200}\bgeschrieben)\s*:\s*$",
     re.IGNORECASE,
 )
-_ATTRIBUTION_START = re.compile(r"^(on|el|le|am)\s", re.IGNORECASE)
+_SCHRIEB = re.compile(r"^am\b.{0,200}\bschrieb\b", re.IGNORECASE)
+_ATTRIBUTION_MAX = 400
+_ATTRIBUTION_START = re.compile(r"^(on|el|em|le|am)\s", re.IGNORECASE)
 _SEPARATORS = re.compile(
-    r"^(-{2,}\s*(original message|mensaje original|forwarded message|mensaje reenviado)\s*-{2,}"
+    r"^(-{2,}\s*(original message|mensaje original|mensagem original|message d'origine"
+    r"|ursprüngliche nachricht|original-nachricht|forwarded message|mensaje reenviado)\s*-{2,}"
     r"|_{20,}|={20,})\s*$",
     re.IGNORECASE,
 )
-_HEADER_BLOCK = re.compile(r"^\*?(from|de)\s*:\*?\s", re.IGNORECASE)
-_HEADER_FOLLOW = re.compile(r"^\*?(sent|date|enviado|fecha|to|para|subject|asunto)\s*:", re.IGNORECASE)
+_HEADER_BLOCK = re.compile(r"^\*?(from|de|von)\s*:\*?\s", re.IGNORECASE)
+_HEADER_FOLLOW = re.compile(
+    r"^\*?(sent|date|to|subject|enviado|enviada|fecha|data|para|asunto|assunto"
+    r"|envoyé|à|objet|gesendet|datum|an|betreff)\s*:", re.IGNORECASE)
 _SIGNATURE = re.compile(
-    r"^(--\s?|sent from my .+|enviado desde mi .+|get outlook for .+|obtener outlook para .+)$",
+    r"^(--\s?|(sent from|enviado desde|enviado do|envoyé de|gesendet von)"
+    r" (my|mi|meu|mon|yahoo mail|mail for|correo para|email para|courrier pour|mail für)\b.*"
+    r"|von meinem .+ gesendet"
+    r"|(get|obtener|obter o|téléchargez|holen sie sich) outlook (for|para|pour|für) .+"
+    r"|outlook für .+ beziehen)$",
     re.IGNORECASE,
 )
 
@@ -40,15 +56,21 @@ def strip_reply(text: str) -> str:
 def _quote_start(lines: list[str]) -> int:
     for i, line in enumerate(lines):
         stripped = line.strip()
-        if _ATTRIBUTION.match(stripped) or _SEPARATORS.match(stripped):
+        if _is_attribution(stripped) or _SEPARATORS.match(stripped):
             return i
         # Attribution lines wrapped by the client: "On Mon, 2 Mar 2026, Support\n<a@b> wrote:"
         if _ATTRIBUTION_START.match(stripped) and i + 1 < len(lines):
-            if _ATTRIBUTION.match(f"{stripped} {lines[i + 1].strip()}"):
+            if _is_attribution(f"{stripped} {lines[i + 1].strip()}"):
                 return i
         if _HEADER_BLOCK.match(stripped) and _followed_by_headers(lines, i):
             return i
     return len(lines)
+
+
+def _is_attribution(line: str) -> bool:
+    if len(line) > _ATTRIBUTION_MAX or not line.endswith(":"):
+        return False
+    return bool(_ATTRIBUTION.match(line) or _SCHRIEB.match(line))
 
 
 def _followed_by_headers(lines: list[str], start: int) -> bool:

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from attachments.queries import of_customer_mids
 from bot.flows.schema import TicketType
+from bot.instagram import greeting_name
 from bot.models import Customer, Message
 from tickets.models import OutboundMail, Ticket, TicketReply, utcnow
 
@@ -33,16 +34,21 @@ def clean_body(text: str) -> str:
 
 
 def customer_name(customer: Customer) -> str:
-    return customer.first_name or f"Customer …{customer.psid[-4:]}"
+    return (greeting_name(customer.first_name, customer.username)
+            or f"Customer …{customer.psid[-4:]}")
 
 
 def open_ticket(session: Session, *, customer: Customer, ticket_type: TicketType, title: str,
                 description: str, source: str, locale: str, sender: str,
-                source_key: str | None = None) -> tuple[Ticket, OutboundMail]:
+                source_key: str | None = None, page_id: str | None = None
+                ) -> tuple[Ticket, OutboundMail]:
+    """`page_id`: the Facebook Page (an Instagram customer's is its account's Page)."""
     assert customer.id is not None
+    channel = source if source in ("web", "email") else customer.channel
     ticket = Ticket(customer_id=customer.id, title=clean_title(title)[:TITLE_MAX], type_id=ticket_type.id,
                     description=clean_body(description)[:DESCRIPTION_MAX], created_by=customer_name(customer),
                     source=source, locale=locale, source_key=source_key,
+                    page_id=page_id or customer.page_id, channel=channel,
                     transcript=transcript(session, customer.id))
     session.add(ticket)
     session.flush()

@@ -20,14 +20,6 @@ bp.before_request(remember_language)
 bp.after_request(secure_headers)
 
 LIMIT = 100
-LABELS = {
-    "en": {"heading": "Unmatched email", "none": "No unmatched email.", "received": "Received",
-           "reason": "Reason", "from": "From", "subject": "Subject",
-           "note": "Mail that proves no ticket is kept here and never sent to a customer."},
-    "es": {"heading": "Correo sin ticket", "none": "No hay correo sin ticket.", "received": "Recibido",
-           "reason": "Motivo", "from": "De", "subject": "Asunto",
-           "note": "El correo que no prueba ningún ticket se guarda aquí y nunca llega a un cliente."},
-}
 
 
 def unmatched_mail(session: Session, *, limit: int = LIMIT) -> Sequence[InboundEmail]:
@@ -40,4 +32,4 @@ def unmatched_mail(session: Session, *, limit: int = LIMIT) -> Sequence[InboundE
 def index(viewer: Viewer) -> tuple[str, int]:
     if not viewer.is_staff:
         return error_page(viewer, "forbidden", 403)
-    return render("tickets/unmatched.html", viewer, mails=unmatched_mail(db()), labels=LABELS)
+    return render("tickets/unmatched.html", viewer, mails=unmatched_mail(db()))

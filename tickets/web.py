@@ -14,11 +14,12 @@ from werkzeug.wrappers import Response
 from attachments import queries as attachment_queries
 from attachments.serve import file_response
 from attachments.sniff import INLINE_IMAGES
+from bot.flows import Flows
 from bot.models import Customer
 from core.runtime import Runtime
-from satisfaction.events import push_resolved
-from tickets import service
+from tickets import resolved, service
 from tickets.auth import Viewer, current_viewer, login_required
+from tickets.chat_links import chat_links
 from tickets.errors import TicketNotFound
 from tickets.forms import ActionForm, MessageForm, NewTicketForm
 from tickets.jobs import enqueue_mails
@@ -27,7 +28,7 @@ from tickets.notify import push_reply
 from tickets.pages import error_page, remember_language, render
 from tickets.queries import Filters, list_tickets, mails_of, replies_of, visible_ticket
 from tickets.types import mailbox_for, ticket_types, type_title
-from tickets.webapp import configure, db, runtime, secure_headers
+from tickets.webapp import configure, db, local_preview, pages, runtime, secure_headers
 
 log = logging.getLogger(__name__)
 bp = Blueprint("tickets", __name__, url_prefix="/tickets", template_folder="templates",
@@ -58,12 +59,20 @@ def index(viewer: Viewer) -> Page:
                   statuses=STATUSES, keep=keep)
 
 
+@bp.get("/chat")
+@login_required
+def chat(viewer: Viewer) -> Page:
+    """Chat Support: the links that open the conversation, per Page and channel."""
+    links = chat_links(pages(), db(), preview=local_preview())
+    return render("tickets/chat.html", viewer, section="chat", chat_links=links)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new(viewer: Viewer) -> Page:
     if viewer.is_staff:
         return error_page(viewer, "forbidden", 403)
-    flows = runtime().flows.current
+    flows = _customer_flows(viewer)
     form = NewTicketForm()
     form.type.choices = [(type_id, flows.text(kind.title, viewer.locale))
                          for type_id, kind in ticket_types(flows).items()]
@@ -81,9 +90,10 @@ def _open_from_form(viewer: Viewer, form: NewTicketForm) -> int:
         customer = session.get(Customer, viewer.id)
         assert customer is not None
         ticket, _ = service.open_ticket(
-            session, customer=customer, ticket_type=ticket_types(rt.flows.current)[form.type.data],
+            session, customer=customer, ticket_type=ticket_types(_customer_flows(viewer))[form.type.data],
             title=form.title.data or "", description=form.description.data or "", source="web",
-            locale=viewer.locale, sender=rt.settings.support_email_from, source_key=key)
+            locale=viewer.locale, sender=rt.settings.support_email_from, source_key=key,
+            page_id=_page_of(rt, customer.page_id))
         session.commit()
         _enqueue(rt, [mail.id for mail in mails_of(session, ticket.id)])  # type: ignore[arg-type]
     assert ticket.id is not None
@@ -95,9 +105,11 @@ def _open_from_form(viewer: Viewer, form: NewTicketForm) -> int:
 def show(viewer: Viewer, ticket_id: int) -> Page:
     session = db()
     ticket = visible_ticket(session, ticket_id, customer_id=viewer.customer_id)
-    title = type_title(runtime().flows.current, ticket.type_id, viewer.locale)
+    title = type_title(runtime().flows_or_default(ticket.page_id).current, ticket.type_id,
+                       viewer.locale)
     return render("tickets/detail.html", viewer, ticket=ticket, replies=replies_of(session, ticket_id),
                   mails=mails_of(session, ticket_id), type_title=title,
+                  page_name=_page_name(ticket.page_id),
                   files=attachment_queries.of_ticket(session, ticket_id),
                   inline_types=INLINE_IMAGES, message_form=MessageForm(), action_form=ActionForm())
 
@@ -121,7 +133,8 @@ def resolve(viewer: Viewer, ticket_id: int) -> Page:
         return error_page(viewer, "form_expired", 400)
     rt, session = runtime(), db()
     ticket = visible_ticket(session, ticket_id, customer_id=viewer.customer_id)
-    mailbox = mailbox_for(rt.flows.current, ticket.type_id, rt.settings.support_email_from)
+    mailbox = mailbox_for(rt.flows_or_default(ticket.page_id).current, ticket.type_id,
+                          rt.settings.support_email_from)
     mail = service.resolve(session, ticket, mailbox=mailbox, sender=rt.settings.support_email_from)
     session.commit()
     _enqueue(rt, [mail.id if mail else None])
@@ -131,11 +144,11 @@ def resolve(viewer: Viewer, ticket_id: int) -> Page:
 
 
 def _ask_rating(rt: Runtime, ticket: Ticket) -> None:
-    """The customer is asked on Messenger to rate the help (`satisfaction`)."""
+    """Tell who listens (`tickets.resolved`: satisfaction asks for a rating on Messenger)."""
     customer = db().get(Customer, ticket.customer_id)
     assert customer is not None and ticket.id is not None
     try:
-        push_resolved(rt, page_id=customer.page_id, psid=customer.psid, ticket_id=ticket.id)
+        resolved.on_screen(rt, page_id=customer.page_id, psid=customer.psid, ticket_id=ticket.id)
     except RedisError:  # resolved all the same; only the question is lost
         log.warning("ticket %s resolved; Redis down, its rating is not asked", ticket.id)
 
@@ -171,7 +184,8 @@ def _agent_reply(viewer: Viewer, ticket: Ticket, body: str) -> None:
 
 def _customer_message(viewer: Viewer, ticket: Ticket, body: str) -> None:
     rt, session = runtime(), db()
-    mailbox = mailbox_for(rt.flows.current, ticket.type_id, rt.settings.support_email_from)
+    mailbox = mailbox_for(rt.flows_or_default(ticket.page_id).current, ticket.type_id,
+                          rt.settings.support_email_from)
     mail = service.add_customer_message(session, ticket, body=body, source="web", mailbox=mailbox,
                                         sender=rt.settings.support_email_from, author=viewer.name)
     session.commit()
@@ -183,6 +197,25 @@ def _enqueue(rt: Runtime, mail_ids: list[int | None]) -> None:
         enqueue_mails(rt, mail_ids)
     except RedisError:  # the rows say "pending": `flask tickets send-pending` queues them again
         log.warning("emails %s stored but not queued: Redis unavailable", mail_ids)
+
+
+def _customer_flows(viewer: Viewer) -> Flows:
+    """The flows of the signed-in customer's Page (its ticket types)."""
+    customer = db().get(Customer, viewer.customer_id) if viewer.customer_id else None
+    return runtime().flows_or_default(customer.page_id if customer else None).current
+
+
+def _page_name(page_id: str | None) -> str | None:
+    rt = runtime()
+    if page_id is None or rt.pages.single:  # one Page: its name is not in any file
+        return None
+    page = rt.pages.page(page_id)
+    return page.name if page is not None else None
+
+
+def _page_of(rt: Runtime, account_id: str) -> str:
+    account = rt.pages.find(account_id)
+    return account.page.id if account is not None else account_id
 
 
 def _id_arg(name: str) -> int | None:

@@ -5,20 +5,33 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, Request, Response, current_app, g
+from flask import Flask, Request, Response, current_app, g, request, session, url_for
 from flask.blueprints import BlueprintSetupState
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask_babel import Babel
 from sqlmodel import Session
 
+from config.pages import PagesDirectory
+from core.i18n import SOURCE_LOCALE, TRANSLATIONS, catalog_locale, shipped_locales
 from core.runtime import Runtime
 
 SESSION_LIFETIME = timedelta(hours=8)
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 
 
 def runtime() -> Runtime:
     return current_app.extensions["runtime"]
+
+
+def pages() -> PagesDirectory:
+    """The Pages served (the pages file's last good version)."""
+    return runtime().pages
+
+
+def local_preview() -> str | None:
+    """The local preview's page when this app is the preview (chat links open it there)."""
+    return url_for("preview.page") if "preview" in current_app.blueprints else None
 
 
 def db() -> Session:
@@ -61,6 +74,18 @@ def configure(state: BlueprintSetupState) -> None:
     )
     app.session_interface = CookieSessionInterface()
     app.teardown_appcontext(_close_db)
+    # `_()` in templates; tickets.pages.render picks the viewer's language with force_locale
+    Babel(app, locale_selector=browser_locale, default_translation_directories=str(TRANSLATIONS))
+
+
+def browser_locale() -> str:
+    """The language picked with `?lang=`, else the browser's first one we ship, else English."""
+    if session.get("lang"):
+        return catalog_locale(session["lang"])
+    for code, _quality in request.accept_languages:
+        if catalog_locale(code) != SOURCE_LOCALE or code.split("-")[0].lower() == SOURCE_LOCALE:
+            return catalog_locale(code)
+    return shipped_locales()[0]
 
 
 def secure_headers(response: Response) -> Response:

@@ -19,8 +19,9 @@ from bot.models import Customer
 from bot.turn import Turn
 from core import runtime
 from core.db import session_scope
+from core.i18n import say
 from tickets import links
-from tickets.i18n import t
+from tickets.i18n import N_
 from tickets.jobs import enqueue_mails, pending_mail_ids
 from tickets.models import Ticket
 from tickets.service import DESCRIPTION_MAX, TITLE_MAX, find_by_source, open_ticket
@@ -32,12 +33,21 @@ CANCEL_PAYLOAD = "ticket:cancel"
 TYPE_PREFIX = "ticket:type:"
 MAX_FILES = 20  # per ticket from the chat
 CANCEL_WORDS = frozenset({"cancel", "cancelar", "cancela", "cancel ticket", "cancelar ticket"})
+ASK_TITLE = N_("Let's open a ticket. What is it about? Send a short title (up to {max} characters), "
+               "or type cancel to stop.")
+ASK_DESCRIPTION = N_("Now describe what happened in one message (up to {max} characters).")
+TOO_LONG = N_("That is {length} characters; please keep it to {max}.")
+FILES = N_("Got it: {count} file(s) will go with your ticket.")
+CREATED = N_("Ticket #{number} is open: “{title}”. Our team will answer you here. "
+             "You can also follow it on the ticket screen.")
+QUESTIONS = {"ask_type": N_("What type of question is it?"),
+             "pick_type": N_("Please pick one of these types:")}
 
 
 def start(turn: Turn, _flow: Flow | None = None) -> None:
     """The `create_ticket` action (bot.conversation sends the flow's own messages first)."""
     turn.set_state(**{STATE: {"step": "title"}}, greeted=True)
-    turn.send(*replies.text_messages(t("ask_title", turn.locale, max=TITLE_MAX)))
+    turn.send(*replies.text_messages(say(turn.locale, ASK_TITLE, max=TITLE_MAX)))
 
 
 def in_progress(turn: Turn) -> bool:
@@ -61,7 +71,8 @@ def step(turn: Turn) -> bool:
         return False
     if payload == CANCEL_PAYLOAD or (text is not None and normalize(text) in CANCEL_WORDS):
         turn.clear_state(STATE)
-        turn.send(*replies.menu_messages(turn.flows, turn.locale, intro=t("cancelled", turn.locale)))
+        cancelled = say(turn.locale, "OK, no ticket was opened.")
+        turn.send(*replies.menu_messages(turn.flows, turn.locale, intro=cancelled))
     elif wizard["step"] == "title":
         _take_title(turn, wizard, text)
     elif wizard["step"] == "type":
@@ -73,13 +84,13 @@ def step(turn: Turn) -> bool:
 
 def _took_files(turn: Turn, wizard: dict[str, Any], count: int) -> None:
     """Say the files were taken, and ask the step's question again."""
-    turn.send(*replies.text_messages(t("file_received", turn.locale, count=count)))
+    turn.send(*replies.text_messages(say(turn.locale, FILES, count=count)))
     if wizard["step"] == "title":
-        turn.send(*replies.text_messages(t("ask_title", turn.locale, max=TITLE_MAX)))
+        turn.send(*replies.text_messages(say(turn.locale, ASK_TITLE, max=TITLE_MAX)))
     elif wizard["step"] == "type":
         _ask_type(turn, "ask_type")
     else:
-        turn.send(*replies.text_messages(t("ask_description", turn.locale, max=DESCRIPTION_MAX)))
+        turn.send(*replies.text_messages(say(turn.locale, ASK_DESCRIPTION, max=DESCRIPTION_MAX)))
 
 
 def _ours(payload: str) -> bool:
@@ -99,9 +110,9 @@ def _answer(turn: Turn, text: str | None, limit: int) -> str | None:
     """The answer if it is usable, else None after saying what is wrong."""
     answer = (text or "").strip()
     if not answer:
-        turn.send(*replies.text_messages(t("need_text", turn.locale)))
+        turn.send(*replies.text_messages(say(turn.locale, "Please type it in words.")))
     elif len(answer) > limit:
-        turn.send(*replies.text_messages(t("too_long", turn.locale, length=len(answer), max=limit)))
+        turn.send(*replies.text_messages(say(turn.locale, TOO_LONG, length=len(answer), max=limit)))
     else:
         return answer
     return None
@@ -110,7 +121,7 @@ def _answer(turn: Turn, text: str | None, limit: int) -> str | None:
 def _take_title(turn: Turn, wizard: dict[str, Any], text: str | None) -> None:
     title = _answer(turn, text, TITLE_MAX)
     if title is None:
-        turn.send(*replies.text_messages(t("ask_title", turn.locale, max=TITLE_MAX)))
+        turn.send(*replies.text_messages(say(turn.locale, ASK_TITLE, max=TITLE_MAX)))
         return
     turn.set_state(**{STATE: {**wizard, "step": "type", "title": title}})
     _ask_type(turn, "ask_type")
@@ -119,8 +130,8 @@ def _take_title(turn: Turn, wizard: dict[str, Any], text: str | None) -> None:
 def _ask_type(turn: Turn, question: str) -> None:
     options = [(turn.text(kind.title), TYPE_PREFIX + type_id)
                for type_id, kind in ticket_types(turn.flows).items()]
-    options.append((t("cancel", turn.locale), CANCEL_PAYLOAD))
-    turn.send(*replies.text_messages(t(question, turn.locale), options))
+    options.append((say(turn.locale, "Cancel"), CANCEL_PAYLOAD))
+    turn.send(*replies.text_messages(say(turn.locale, QUESTIONS[question]), options))
 
 
 def _take_type(turn: Turn, wizard: dict[str, Any], payload: str | None, text: str | None) -> None:
@@ -134,13 +145,13 @@ def _take_type(turn: Turn, wizard: dict[str, Any], payload: str | None, text: st
         _ask_type(turn, "pick_type")
         return
     turn.set_state(**{STATE: {**wizard, "step": "description", "type": chosen}})
-    turn.send(*replies.text_messages(t("ask_description", turn.locale, max=DESCRIPTION_MAX)))
+    turn.send(*replies.text_messages(say(turn.locale, ASK_DESCRIPTION, max=DESCRIPTION_MAX)))
 
 
 def _take_description(turn: Turn, wizard: dict[str, Any], text: str | None) -> None:
     description = _answer(turn, text, DESCRIPTION_MAX)
     if description is None:
-        turn.send(*replies.text_messages(t("ask_description", turn.locale, max=DESCRIPTION_MAX)))
+        turn.send(*replies.text_messages(say(turn.locale, ASK_DESCRIPTION, max=DESCRIPTION_MAX)))
         return
     ticket = _open(turn, wizard, description)
     turn.clear_state(STATE)
@@ -148,8 +159,8 @@ def _take_description(turn: Turn, wizard: dict[str, Any], text: str | None) -> N
     settings = turn.settings
     url = links.login_url(settings.public_url, settings.secret_key, turn.customer.id,
                           next_path=f"/tickets/{ticket.id}")
-    text = t("created", turn.locale, number=ticket.id, title=ticket.title)
-    button = {"type": "web_url", "title": t("view_ticket", turn.locale), "url": url}
+    text = say(turn.locale, CREATED, number=ticket.id, title=ticket.title)
+    button = {"type": "web_url", "title": say(turn.locale, "View ticket"), "url": url}
     message = replies.button_message(text, [button])
     message["quick_replies"] = [{"content_type": "text", "title": title, "payload": payload}
                                 for title, payload in replies.menu_options(turn.flows, turn.locale)]
@@ -168,7 +179,8 @@ def _open(turn: Turn, wizard: dict[str, Any], description: str) -> Ticket:
             ticket, _ = open_ticket(
                 session, customer=customer, ticket_type=ticket_types(turn.flows)[wizard["type"]],
                 title=wizard["title"], description=description, source="messenger", locale=turn.locale,
-                sender=rt.settings.support_email_from, source_key=key)
+                sender=rt.settings.support_email_from, source_key=key,
+                page_id=turn.account.page.id if turn.account else None)
             link_to_ticket(session, keys=wizard.get("files", []), customer_id=customer.id,  # type: ignore[arg-type]
                            ticket_id=ticket.id)  # type: ignore[arg-type]
         pending = pending_mail_ids(session, ticket.id)  # type: ignore[arg-type]

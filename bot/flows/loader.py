@@ -13,10 +13,10 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
+from bot.flows.handoff_config import HandoffConfig, HandoffTexts
+from bot.flows.satisfaction_config import SatisfactionConfig
 from bot.flows.schema import Button, Flow, Flows, Menu, Step, Tickets, TicketType
 from bot.flows.text import Loc, quote
-from handoff.config import HandoffConfig, HandoffTexts
-from satisfaction.config import SatisfactionConfig
 
 
 @dataclass(frozen=True)

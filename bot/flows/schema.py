@@ -23,6 +23,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from bot.flows.handoff_config import HandoffConfig, handoff_rules
+from bot.flows.satisfaction_config import SatisfactionConfig, satisfaction_rules
 from bot.flows.text import (
     BUTTON_TEXT_MAX,
     ButtonTitle,
@@ -42,8 +44,7 @@ from bot.flows.text import (
     too_long,
     translation_rules,
 )
-from handoff.config import HandoffConfig, handoff_rules
-from satisfaction.config import SatisfactionConfig, satisfaction_rules
+from core.i18n import closest_locale
 
 Action = Literal["live_agent", "resume_bot", "restart", "create_ticket", "my_tickets"]
 ACTIONS: tuple[str, ...] = get_args(Action)
@@ -205,14 +206,13 @@ class Flows(_Frozen):
     def locale_for(self, messenger_locale: str | None) -> str:
         """Our locale for a Messenger profile locale such as es_LA; the default when unknown."""
         code = (messenger_locale or "").replace("-", "_")
-        if code in self.locales:
-            return code
-        language = code.split("_")[0].lower()
-        return language if language in self.locales else self.default_locale
+        return closest_locale(code, self.locales) or self.default_locale
 
     def text(self, localized: Mapping[str, str], locale: str) -> str:
-        if locale in localized:
-            return localized[locale]
+        """`locale`'s text, else its language's (pt -> pt_BR), else the default locale's."""
+        chosen = closest_locale(locale, tuple(localized))
+        if chosen is not None:
+            return localized[chosen]
         return localized.get(self.default_locale) or next(iter(localized.values()), "")
 
     def flow(self, flow_id: str) -> Flow:

@@ -23,6 +23,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--app-secret", required=True, help="signs the webhooks")
     parser.add_argument("--access-token", required=True, help="the Page token clients must use")
     parser.add_argument("--inbox-app-id", default=PAGE_INBOX_APP_ID)
+    parser.add_argument("--instagram-id", help="a linked Instagram account, served with the "
+                                               "Page's token (object instagram webhooks)")
     parser.add_argument("--webhook-url", help="our app's webhook; none: webhooks are recorded only")
     parser.add_argument("--latency-ms", type=float, default=0.0,
                         help="added to every Send API call")
@@ -46,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                       webhook_url=args.webhook_url, echoes=not args.no_echoes)
     standin.latency = args.latency_ms / 1000
     standin.rate_limit_per_second = args.rate_limit
+    if args.instagram_id:
+        standin.link_instagram(args.instagram_id)
     server, url = serve_standin(standin, args.host, args.port, threads=args.threads)
     print(f"Graph API stand-in for Page {args.page_id} at {url}", flush=True)
     stop = threading.Event()

@@ -69,6 +69,24 @@ def add_user() -> Response:
     return jsonify(success=True)
 
 
+@bp.post("/instagram_users")
+def add_instagram_user() -> Response:
+    """An Instagram user of the Page's linked account (`python -m messenger.standin
+    --instagram-id`); `customer_says`, `agent_says`... then take their IGSID."""
+    args = _args()
+    _standin().add_instagram_user(
+        _arg(args, "igsid", (str,)), name=_arg(args, "name", (str,), "Ana Silva"),
+        username=_arg(args, "username", (str,), "ana.silva"),
+        has_profile=_arg(args, "has_profile", (bool,), True))
+    return jsonify(success=True)
+
+
+@bp.post("/customer_sees")
+def customer_sees() -> Response:
+    """An Instagram customer sees our messages (`messaging_seen`)."""
+    return jsonify(event=_standin().customer_sees(_arg(_args(), "igsid", (str,))))
+
+
 @bp.post("/customer_says")
 def customer_says() -> Response:
     args = _args()

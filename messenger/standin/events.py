@@ -12,10 +12,12 @@ def new_mid() -> str:
     return "m_" + secrets.token_urlsafe(24)
 
 
-def envelope(page_id: str, event: dict[str, Any], *, standby: bool) -> dict[str, Any]:
-    """`{"object": "page", "entry": [...]}` holding one event on its channel."""
+def envelope(page_id: str, event: dict[str, Any], *, standby: bool,
+             obj: str = "page") -> dict[str, Any]:
+    """`{"object": "page", "entry": [...]}` holding one event on its channel ("instagram"
+    and the Instagram account's id for an Instagram account's)."""
     channel = "standby" if standby else "messaging"
-    return {"object": "page",
+    return {"object": obj,
             "entry": [{"id": page_id, "time": event["timestamp"], channel: [event]}]}
 
 

@@ -7,26 +7,26 @@ token and answers errors in Meta's shape. The `/_standin/` control endpoints
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from flask import Blueprint, Flask, Response, after_this_request, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, after_this_request, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
 
-from messenger.standin import media, people
+from messenger.standin import instagram, media, people
 from messenger.standin.control import CONTROL_PREFIX
 from messenger.standin.control import bp as control_bp
 from messenger.standin.errors import GraphError, bad_param, unknown_object
+from messenger.standin.instagram import InstagramAccount
 from messenger.standin.page import Page
+from messenger.standin.params import call_body, list_param, recipient_of
 from messenger.standin.world import Standin
 
 FEATURE_STATUS = {"hop_v2": False, "msgr_multi_app": True, "ig_multi_app": False}
 PAGE_NODE_FIELDS = ("id", "name", "messaging_feature_status")
 CONTROL_EDGES = ("pass_thread_control", "take_thread_control", "release_thread_control",
                  "request_thread_control")
-_CREDENTIALS = ("access_token", "appsecret_proof")
 
 graph = Blueprint("graph", __name__, url_prefix="/<version:version>")
 
@@ -37,10 +37,16 @@ class VersionConverter(BaseConverter):
     regex = r"v\d+\.\d+"
 
 
-def create_standin_app(standin: Standin, *, control: bool = True) -> Flask:
+def create_standin_app(standin: Standin, *, control: bool = True,
+                       others: Sequence[Standin] = ()) -> Flask:
+    """`others`: more Pages behind the same Graph API, each reached with its own token
+    (the `/_standin/` control endpoints drive `standin`)."""
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["standin"] = standin
+    app.extensions["standins"] = [standin, *others]
+    for other in others:  # one CDN for every Page's customers' files and uploads
+        other.media = standin.media
     app.url_map.converters["version"] = VersionConverter
     app.register_blueprint(graph)
     app.register_blueprint(media.cdn)
@@ -53,7 +59,8 @@ def create_standin_app(standin: Standin, *, control: bool = True) -> Flask:
 
 
 def _standin() -> Standin:
-    standin: Standin = current_app.extensions["standin"]
+    """The Page the request's token belongs to (the first Page before authentication)."""
+    standin: Standin = g.get("standin") or current_app.extensions["standin"]
     return standin
 
 
@@ -70,7 +77,17 @@ def _authenticate() -> None:
     if token is None and header.startswith("Bearer "):
         token = header.removeprefix("Bearer ")
     proof = request.args.get("appsecret_proof") or request.form.get("appsecret_proof")
-    _standin().check_credentials(token, proof)
+    g.standin = _page_of_token(token)
+    g.standin.check_credentials(token, proof)
+
+
+def _page_of_token(token: str | None) -> Standin:
+    """The Page whose token this is, as Facebook tells Pages apart: by the token."""
+    standins: list[Standin] = current_app.extensions["standins"]
+    for standin in standins:
+        if token is not None and standin.has_token(token):
+            return standin
+    return standins[0]  # refuses it with Facebook's 190
 
 
 # Send API (doc §4) ------------------------------------------------------------------------
@@ -85,7 +102,7 @@ def send(node: str) -> Response:
         response.headers["X-Business-Use-Case-Usage"] = standin.usage_header()
         return response
 
-    return jsonify(standin.send(_body()))
+    return jsonify(standin.send(call_body()))
 
 
 @graph.post("/<node>/message_attachments")
@@ -108,8 +125,8 @@ _HANDOVERS: dict[str, Callable[[Page, Any, float], None]] = {
 @graph.post(f"/<node>/<any({', '.join(CONTROL_EDGES)}):edge>")
 def thread_control(node: str, edge: str) -> Response:
     _page_node(node)
-    body, handover = _body(), _HANDOVERS[edge]
-    _standin().graph(lambda page, now: handover(page, body, now))
+    body, handover = call_body(), _HANDOVERS[edge]
+    _standin().graph(lambda page, now: handover(page, body, now), recipient=recipient_of(body))
     return jsonify(success=True)
 
 
@@ -117,7 +134,7 @@ def thread_control(node: str, edge: str) -> Response:
 def thread_owner(node: str) -> Response:
     _page_node(node)
     psid = request.args.get("recipient")
-    return jsonify(_standin().graph(lambda page, now: page.thread_owner(psid)))
+    return jsonify(_standin().graph(lambda page, now: page.thread_owner(psid), recipient=psid))
 
 
 # Messenger Profile (doc §7) and webhook subscriptions (doc §1.2) ---------------------------
@@ -126,15 +143,19 @@ def thread_owner(node: str) -> Response:
 def messenger_profile(node: str) -> Response:
     _page_node(node)
     standin = _standin()
+    platform = request.args.get("platform")  # "instagram": the linked account's profile
     if request.method == "GET":
-        fields = _list_param("fields")
-        return jsonify(standin.graph(lambda page, now: page.get_messenger_profile(fields)))
-    body = _body()
+        fields = list_param("fields")
+        return jsonify(standin.graph(lambda page, now: page.get_messenger_profile(fields),
+                                     platform=platform))
+    body = call_body()
+    if isinstance(body, dict) and body.get("platform"):
+        platform = str(body["platform"])
     if request.method == "POST":
-        standin.graph(lambda page, now: page.set_messenger_profile(body))
+        standin.graph(lambda page, now: page.set_messenger_profile(body), platform=platform)
     else:
         fields = body.get("fields") if isinstance(body, dict) else None
-        standin.graph(lambda page, now: page.delete_messenger_profile(fields))
+        standin.graph(lambda page, now: page.delete_messenger_profile(fields), platform=platform)
     return jsonify(result="success")
 
 
@@ -145,7 +166,7 @@ def subscribed_apps(node: str) -> Response:
     if request.method == "GET":
         name = standin.app_name
         return jsonify(standin.graph(lambda page, now: page.subscriptions(name)))
-    fields = _list_param("subscribed_fields")
+    fields = list_param("subscribed_fields")
     standin.graph(lambda page, now: page.subscribe(fields))
     return jsonify(success=True)
 
@@ -154,18 +175,25 @@ def subscribed_apps(node: str) -> Response:
 
 @graph.get("/<node>")
 def read_node(node: str) -> Response:
-    fields = _list_param("fields")
+    fields = list_param("fields")
     standin = _standin()
     if node not in ("me", standin.page_id):
-        return jsonify(standin.graph(lambda page, now: people.user_profile(page, node, fields)))
+        return jsonify(standin.graph(lambda page, now: _profile(page, node, fields), recipient=node))
     for name in fields:
         if name not in PAGE_NODE_FIELDS:
             raise bad_param(f"Tried accessing nonexisting field ({name}) on node type (Page)")
-    values = {"id": standin.page_id, "name": f"{standin.app_name} Page",
+    values = {"id": standin.page_id, "name": standin.page_name or f"{standin.app_name} Page",
               "messaging_feature_status": FEATURE_STATUS}
     answer = {name: values[name] for name in fields or ("name",)}
     answer["id"] = standin.page_id  # Graph always names the node
     return jsonify(answer)
+
+
+def _profile(page: Page, node: str, fields: list[str]) -> dict[str, Any]:
+    """The User Profile API; an Instagram user's profile has Instagram's fields."""
+    if isinstance(page, InstagramAccount):
+        return instagram.user_profile(page, node, fields)
+    return people.user_profile(page, node, fields)
 
 
 # Request helpers ------------------------------------------------------------------------------
@@ -173,41 +201,6 @@ def read_node(node: str) -> Response:
 def _page_node(node: str) -> None:
     if node not in ("me", _standin().page_id):
         raise unknown_object(node, request.method)
-
-
-def _body() -> Any:
-    """The call's parameters: a JSON body, or form fields whose values may be JSON."""
-    if request.is_json:
-        body = request.get_json(silent=True)
-        if body is None:
-            raise bad_param("The request body is not valid JSON")
-        return body
-    params = {**request.args.to_dict(), **request.form.to_dict()}
-    return {key: _maybe_json(value) for key, value in params.items() if key not in _CREDENTIALS}
-
-
-def _maybe_json(value: str) -> Any:
-    if not value.startswith(("{", "[")):
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
-
-
-def _list_param(name: str) -> list[str]:
-    """A list parameter from the query, form or JSON body: `a,b`, `["a","b"]` or a list."""
-    value: Any = request.args.get(name) or request.form.get(name)
-    if value is None and request.is_json:
-        body = request.get_json(silent=True)
-        value = body.get(name) if isinstance(body, dict) else None
-    if isinstance(value, str):
-        value = _maybe_json(value)
-    if isinstance(value, str):
-        value = [part.strip() for part in value.split(",") if part.strip()]
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        return []
-    return value
 
 
 # Answers ------------------------------------------------------------------------------------

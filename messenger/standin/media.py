@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from messenger.standin.errors import GraphError, bad_param
+from messenger.standin.instagram import instagram_upload
 
 MAX_BYTES = 25 * 1024 * 1024
 KINDS = ("image", "video", "audio", "file")
@@ -89,6 +90,10 @@ def upload_route() -> Response:
     except ValueError:
         raise bad_param("The parameter message is required (JSON)") from None
     part = request.files.get("filedata")
+    if request.form.get("platform") == "instagram":
+        error = instagram_upload(message, part.mimetype if part is not None else None)
+        if error is not None:
+            raise error
     try:
         attachment_id = media.upload(message, part)
     finally:

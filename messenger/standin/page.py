@@ -48,6 +48,8 @@ class Thread:
 
 
 class Page:
+    webhook_object = "page"  # the `object` of its webhooks
+
     def __init__(self, *, page_id: str, app_id: str, inbox_app_id: str) -> None:
         self.page_id = page_id
         self.app_id = app_id

@@ -10,6 +10,7 @@ connections open and watches idle ones without holding a thread for each.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from cheroot import wsgi
 
@@ -48,12 +49,14 @@ class StandinServer:
 
 
 def serve_standin(standin: Standin, host: str = "127.0.0.1", port: int = 0, *,
-                  threads: int = THREADS) -> tuple[StandinServer, str]:
-    """Serve the stand-in until `server.shutdown()`; port 0 picks a free one.
+                  threads: int = THREADS, others: Sequence[Standin] = ()
+                  ) -> tuple[StandinServer, str]:
+    """Serve the stand-in (and `others`: more Pages, each with its own token) until
+    `server.shutdown()`; port 0 picks a free one.
 
     Returns the server and its base URL, e.g. `http://127.0.0.1:43123`.
     """
-    server = wsgi.Server((host, port), create_standin_app(standin), numthreads=threads,
+    server = wsgi.Server((host, port), create_standin_app(standin, others=others), numthreads=threads,
                          request_queue_size=LISTEN_BACKLOG, timeout=KEEP_ALIVE_SECONDS,
                          server_name="graph-standin", accepted_queue_timeout=SHUTDOWN_POLL)
     server.expiration_interval = SHUTDOWN_POLL  # its select() timeout: how soon stop() is seen
@@ -63,5 +66,6 @@ def serve_standin(standin: Standin, host: str = "127.0.0.1", port: int = 0, *,
                               daemon=True)
     thread.start()
     wrapped = StandinServer(server, thread)
-    standin.base_url = f"http://{host}:{wrapped.port}"
-    return wrapped, standin.base_url
+    for page in (standin, *others):
+        page.base_url = f"http://{host}:{wrapped.port}"
+    return wrapped, f"http://{host}:{wrapped.port}"

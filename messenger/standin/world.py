@@ -13,11 +13,9 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from functools import partial
 from typing import Any, TypeVar
-from urllib.parse import quote
 
-from messenger.standin import people
+from messenger.standin import instagram, people
 from messenger.standin.delivery import WebhookPoster
 from messenger.standin.errors import (
     bad_appsecret_proof,
@@ -28,14 +26,17 @@ from messenger.standin.errors import (
 )
 from messenger.standin.events import envelope
 from messenger.standin.faults import FaultQueue, RateLimiter
-from messenger.standin.media import CDN_PREFIX, Media
+from messenger.standin.instagram import InstagramAccount
+from messenger.standin.instagram_link import InstagramLink
+from messenger.standin.media import Media
 from messenger.standin.page import Page, Thread, Webhook
+from messenger.standin.people_actions import PeopleActions
 
 PAGE_INBOX_APP_ID = "263902037430900"
 T = TypeVar("T")
 
 
-class Standin:
+class Standin(PeopleActions, InstagramLink):
     """The in-memory state of one fake Page, and what its people do (see package docs)."""
 
     def __init__(
@@ -60,6 +61,7 @@ class Standin:
         self.rate_limit_per_second: int | None = None
         self.require_appsecret_proof = False
         self.app_name = "Support Desk"
+        self.page_name: str | None = None  # GET /me's name; None: "<app name> Page"
         # Page-wide refusals (`refuse_all`, `revoke_token`), as Facebook applies them
         self.token_revoked = False
         self.refusal: tuple[int, int | None] | None = None
@@ -71,6 +73,7 @@ class Standin:
         self._in_flight = 0  # messages received and not yet answered (not sender actions)
         self._poster = WebhookPoster(app_secret=app_secret, timeout=5.0)  # Meta's ack deadline
         self.page = Page(page_id=page_id, app_id=app_id, inbox_app_id=inbox_app_id)
+        self.instagram: InstagramAccount | None = None  # its linked account (`link_instagram`)
         self.media = Media()  # the CDN of customers' files, and uploads (`media`)
         self.base_url: str | None = None  # set by `serve_standin`: where its CDN is reached
         self._fresh_records()
@@ -152,11 +155,11 @@ class Standin:
 
     def _read(self, psid: str, read: Callable[[Thread], T], default: T) -> T:
         with self._lock:
-            thread = self.page.threads.get(psid)
+            thread = self._page_for(psid).threads.get(psid)
             return read(thread) if thread else default
 
     def _sent_unlocked(self, psid: str) -> list[dict[str, Any]]:
-        thread = self.page.threads.get(psid)
+        thread = self._page_for(psid).threads.get(psid)
         return thread.sent if thread else []
 
     def drain_deliveries(self, timeout: float = 10.0) -> bool:
@@ -201,6 +204,8 @@ class Standin:
         self.drain_deliveries(timeout=self._poster.timeout)
         with self._lock:
             self.page.forget()
+            if self.instagram is not None:
+                self.instagram.forget()
             self._fresh_records()
             self._lock.notify_all()
 
@@ -209,6 +214,9 @@ class Standin:
         self._poster.close()
 
     # Graph API --------------------------------------------------------------------------
+
+    def has_token(self, token: str) -> bool:
+        return hmac.compare_digest(token.encode(), self.access_token.encode())
 
     def check_credentials(self, token: str | None, proof: str | None) -> None:
         if (token is None or self.token_revoked
@@ -247,9 +255,10 @@ class Standin:
                 raise fault.error
             self.media.check_attachment_id(body)
             with self._lock:
-                response, echo = self.page.send(body, self.clock())
+                page = self._page_for(_recipient(body))
+                response, echo = page.send(body, self.clock())
                 if echo is not None and self.echoes:  # Meta's receipt, on our channel
-                    self._queue((echo, False))
+                    self._queue((echo, False), page)
             return response
         finally:
             with self._lock:
@@ -273,63 +282,35 @@ class Standin:
         with self._lock:
             return self._limiter.usage_header(self.page_id, self.rate_limit_per_second)
 
-    def graph(self, operation: Callable[[Page, float], T]) -> T:
-        """Run one Page operation (handover, profiles, subscriptions) atomically, at `now`."""
+    def graph(self, operation: Callable[[Page, float], T], *, recipient: str | None = None,
+              platform: str | None = None) -> T:
+        """Run one Page operation (handover, profiles, subscriptions) atomically, at `now`;
+        on the linked Instagram account for its users or with `platform=instagram`."""
         with self._lock:
-            return operation(self.page, self.clock())
+            page = self._page_for(recipient)
+            if platform == instagram.WEBHOOK_OBJECT:
+                if self.instagram is None:
+                    raise instagram.no_instagram_account()
+                page = self.instagram
+            return operation(page, self.clock())
 
-    # People ------------------------------------------------------------------------------
-
-    def customer_says(self, psid: str, text: str | None = None, *, quick_reply: str | None = None,
-                      postback: str | None = None, postback_title: str | None = None,
-                      attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """Deliver a customer's message or postback; returns the event as delivered."""
-        return self._act(partial(people.customer_says, psid=psid, text=text,
-                                 quick_reply=quick_reply, postback=postback,
-                                 postback_title=postback_title, attachments=attachments))[0]
-
-    def customer_sends_file(self, psid: str, data: bytes, *, name: str, kind: str = "file",
-                            content_type: str = "application/octet-stream") -> dict[str, Any]:
-        """The customer sends a file: it goes on the CDN, its URL in the message."""
-        token = self.media.host(data, content_type)
-        url = f"{self.base_url}{CDN_PREFIX}/{token}/{quote(name)}?oh=signed&oe=expiry"
-        return self.customer_says(psid, attachments=[{"type": kind, "payload": {"url": url}}])
-
-    def agent_says(self, psid: str, text: str) -> dict[str, Any]:
-        """An agent replies from the Page Inbox; returns the echo event."""
-        return self._act(partial(people.agent_says, psid=psid, text=text))[-1]
-
-    def agent_done(self, psid: str, how: str | None = None) -> dict[str, Any] | None:
-        """An agent marks the chat Done: by `done_mode` (or `how`), the Inbox passes the thread
-        back ("pass": returns the pass event), releases it silently, or does nothing."""
-        done = self._act(partial(people.agent_done, psid=psid, how=how or self.done_mode))
-        return done[0] if done else None
-
-    def customer_follows_link(self, psid: str, ref: str = "support") -> dict[str, Any]:
-        """The customer enters the existing thread from an m.me link; returns the referral."""
-        return self._act(partial(people.follows_link, psid=psid, ref=ref))[0]
-
-    def inbox_requests(self, psid: str) -> dict[str, Any]:
-        """The Inbox asks our app (the owner) for the thread; returns the request event."""
-        return self._act(partial(people.inbox_requests, psid=psid))[0]
-
-    def expire_idle(self, psid: str) -> None:
-        self._act(partial(people.expire_idle, psid=psid))
-
-    def _act(self, action: Callable[[Page, float], list[Webhook]]) -> list[dict[str, Any]]:
+    def _act(self, action: Callable[[Page, float], list[Webhook]],
+             psid: str | None = None) -> list[dict[str, Any]]:
         """Apply an action and deliver its webhooks; return after our webhook answered them."""
         with self._lock:
-            webhooks = action(self.page, self.clock())
-            futures = [self._queue(webhook) for webhook in webhooks]
+            page = self._page_for(psid)
+            webhooks = action(page, self.clock())
+            futures = [self._queue(webhook, page) for webhook in webhooks]
         for future in futures:
             if future is not None:
                 future.result()  # raises WebhookDeliveryError on a non-200
         return [event for event, _ in webhooks]
 
-    def _queue(self, webhook: Webhook) -> Future[int] | None:
+    def _queue(self, webhook: Webhook, page: Page | None = None) -> Future[int] | None:
         """Queue one webhook (caller holds the lock); the future, or None without a URL."""
         event, standby = webhook
-        payload = envelope(self.page_id, event, standby=standby)
+        page = page or self.page
+        payload = envelope(page.page_id, event, standby=standby, obj=page.webhook_object)
         self.webhooks.append(payload)
         if self.webhook_url is None:
             return None

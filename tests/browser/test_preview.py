@@ -193,5 +193,7 @@ def test_customer_asks_for_an_agent_who_answers_and_marks_it_done(
 
 
 def _psid(browser: WebDriver) -> str:
+    """The customer of the conversation shown (the preview keeps one per Page and channel)."""
     return str(browser.execute_script(
-        "return JSON.parse(sessionStorage.getItem('support-desk-preview')).psid"))
+        "const page = JSON.parse(document.getElementById('preview-config').textContent).page_id;"
+        "return JSON.parse(sessionStorage.getItem('support-desk-preview:' + page)).psid"))

@@ -79,7 +79,7 @@ def test_preview_page_and_a_customer_through_the_real_pipeline(local: LocalServi
     page = requests.get(local.url + "/", timeout=5)
     assert page.url == local.preview_url and "Page Inbox" in page.text
     status = requests.get(local.url + "/preview/api/status", timeout=5).json()
-    assert status["problems"] == [] and [x["meta"] for x in status["locales"]] == ["en_US", "es_LA"]
+    assert status["problems"] == [] and [x["meta"] for x in status["locales"]] == ["en_US", "es_LA", "pt_BR"]
     assert status["profile"]["get_started"] == {"payload": "GET_STARTED"}
 
     control = local.url + "/_graph/_standin"
@@ -112,8 +112,9 @@ def test_a_broken_flows_file_shows_file_and_line_and_a_fixed_one_updates_the_men
     problems = wait_until(lambda: requests.get(status_url, timeout=5).json()["problems"], timeout=10)
     assert problems[0].startswith(f"{path}:") and problems[0].split(":")[1].isdigit()
 
-    path.write_text(good.replace("title: {en: Restart, es: Reiniciar}",
-                                 "title: {en: Start over, es: Empezar de nuevo}"))
+    restart = "title: {en: Restart, es: Reiniciar, pt_BR: Recomeçar}"
+    assert restart in good
+    path.write_text(good.replace(restart, "title: {en: Start over, es: Empezar de nuevo, pt_BR: Recomeçar}"))
 
     def menu_titles() -> list[str]:
         status = requests.get(status_url, timeout=5).json()

@@ -105,7 +105,7 @@ def test_sign_in_open_a_ticket_see_it_listed_resolve_it_and_log_out(
     wait(browser).until(ec.presence_of_element_located((By.ID, "tickets")))
     assert row_status(browser, "Cannot log in") == "Open"
     row = browser.find_element(By.CSS_SELECTOR, "#tickets tbody tr").text
-    assert "Ana" in row and "Technical" in row and "UTC" in row
+    assert "Ana" in row and "Technical" in row and "(CET)" in row  # the business hours' timezone
 
     click(browser, By.LINK_TEXT, "Cannot log in")
     click(browser, By.ID, "resolve")

@@ -74,7 +74,7 @@ def test_a_file_messenger_refuses_becomes_a_link_to_the_ticket(desk: Desk, mailb
     assert answer.status_code == 200
     sent = desk.fake.wait_for_sent("741", before + 2, timeout=30)[before:]
     assert "Run this tool." in text(sent[0])
-    assert "Messenger cannot carry" in text(sent[1])
+    assert "this chat cannot carry" in text(sent[1])
     assert "/login?token=" in sent[1]["message"]["attachment"]["payload"]["buttons"][0]["url"]
     assert desk.fake.media.uploads == {}
 

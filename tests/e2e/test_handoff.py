@@ -37,6 +37,12 @@ JOURNEYS = {
            "waiting": "¿sigue ahí?", "agent_says": "Hola Lucía, soy Sam. Lo reviso.",
            "returned": "Gracias por hablar con nuestro equipo", "resumed": "chatear con un humano",
            "restart": "Reiniciar", "menu": "Elige un tema"},
+    "pt": {"locale": "pt_BR", "name": "Joana", "keyword": "cobrança", "topic": "Cobrança",
+           "ask": "quero falar com um atendente", "agent": "Falar com atendente",
+           "connecting": "Uma pessoa da nossa equipe", "resume": "Voltar ao bot",
+           "waiting": "ainda está aí?", "agent_says": "Oi Joana, sou o Sam. Vou verificar.",
+           "returned": "Obrigado por falar com a nossa equipe", "resumed": "voltou a conversar com o bot",
+           "restart": "Recomeçar", "menu": "Escolha um assunto"},
 }
 
 
@@ -83,10 +89,10 @@ def settle(fake: Standin, psid: str, quiet: float = 0.4) -> None:
     wait_until(quiet_now, timeout=20)
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("lang", ["en", "es", "pt"])
 def test_agent_then_back_to_the_bot(lang: str, start_service: StartService,
                                     standin: tuple[Standin, str]) -> None:
-    j, psid = JOURNEYS[lang], {"en": "1001", "es": "1002"}[lang]
+    j, psid = JOURNEYS[lang], {"en": "1001", "es": "1002", "pt": "1003"}[lang]
     fake, _ = standin
     service = start_service()
     fake.add_user(psid, first_name=j["name"], locale=j["locale"])
@@ -214,7 +220,7 @@ def test_out_of_hours_then_no_agent_reply_offers_a_ticket(
 
     fake.customer_says("500", "human")
     closed = next_sends(fake, "500")[-1]
-    assert "they are back tomorrow at 09:00 (UTC)" in text_of(closed)
+    assert "they are back tomorrow at 9:00\u202fAM (UTC)" in text_of(closed)
     assert chips(closed)[:2] == [email, "Wait for an agent"]
     assert fake.owner("500") == p.APP_ID  # no handover into silence
 

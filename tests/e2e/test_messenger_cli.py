@@ -53,7 +53,9 @@ def test_dry_run_prints_a_profile_within_messengers_limits_and_sends_nothing(
     assert result.exit_code == 0, result.output
     body = json.loads(result.output)
     assert profile_body(body, {}) is None  # what Facebook would refuse, checked by the stand-in
-    assert {entry["locale"] for entry in body["greeting"]} >= {"default", "en_US", "es_LA", "es_ES"}
+    greetings = {entry["locale"]: entry["text"] for entry in body["greeting"]}
+    assert list(greetings) == ["default", "pt_BR", "pt_PT", "en_US", "en_GB", "es_LA", "es_ES"]
+    assert greetings["pt_PT"] == greetings["pt_BR"] and greetings["pt_BR"].startswith("Olá")
     assert all(len(entry["text"]) <= 160 for entry in body["greeting"])
     for menu in body["persistent_menu"]:
         assert 1 <= len(menu["call_to_actions"]) <= 20
@@ -66,7 +68,8 @@ def test_setup_profile_sets_it_once_and_then_sees_it_is_up_to_date(
     fake, _ = standin
     result = cli("setup-profile")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Messenger profile set: Get Started; greeting (default, en_US")
+    assert result.output.startswith("Messenger profile set: Get Started; greeting (default, pt_BR, pt_PT, "
+                                    "en_US, en_GB, es_LA, es_ES); persistent menu in 7 locales")
     assert fake.messenger_profile == build_profile(load_flows(ROOT / "config" / "flows.yaml"))
     again = cli("setup-profile")
     assert again.output.startswith("Messenger profile already up to date")

@@ -50,14 +50,14 @@ def test_web_and_worker_counts_meet_in_one_scrape_and_worker_logs_are_json(
         found = scrape(base)
         done = value(found, "support_desk_events_processed_total", outcome="handled")
         return found if done and value(found, "support_desk_graph_calls_total",
-                                       kind="send", code="ok") else None
+                                       kind="send", code="ok", page="") else None
 
     found = wait_until(counted, timeout=10)
     received = value(found, "support_desk_events_received_total")  # the web process
     assert received and value(found, "support_desk_events_acknowledged_total") == received
     assert value(found, "support_desk_events_processed_total", outcome="handled") >= 1  # worker
-    assert value(found, "support_desk_graph_calls_total", kind="send", code="ok") >= 1
-    assert value(found, "support_desk_graph_calls_total", kind="node_get", code="ok") is None
+    assert value(found, "support_desk_graph_calls_total", kind="send", code="ok", page="") >= 1
+    assert value(found, "support_desk_graph_calls_total", kind="node_get", code="ok", page="") is None
     assert value(found, "support_desk_graph_call_seconds_count", kind="send") >= 1
     assert value(found, "support_desk_events_waiting") is not None  # read from Redis
 

@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 
 from core import schema
 from core.db import make_engine
-from core.runtime import import_models
+from features import import_models
 from tests.support.migrations import BASELINE_ROWS, flask_db, schema_differences
 
 pytestmark = pytest.mark.e2e

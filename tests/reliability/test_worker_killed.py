@@ -89,7 +89,7 @@ def start_worker_pool(settings: Settings, logs: Path) -> subprocess.Popen[bytes]
     env = {**os.environ, **as_environ(settings), "PYTHONUNBUFFERED": "1"}
     with open(logs / "worker-pool.log", "ab") as log:
         return subprocess.Popen(
-            [RQ, "worker-pool", "--num-workers", "1", "--worker-class", "bot.worker.DeskWorker",
+            [RQ, "worker-pool", "--num-workers", "1", "--worker-class", "worker.DeskWorker",
              "--url", str(settings.redis_url), "mail", "events"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 

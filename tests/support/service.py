@@ -42,7 +42,7 @@ class Service:
         log = open(self.logs / f"worker-{len(self.workers)}.log", "ab")  # noqa: SIM115
         self._logs.append(log)
         process = subprocess.Popen(
-            [RQ, "worker", "--worker-class", "bot.worker.DeskWorker", "--url",
+            [RQ, "worker", "--worker-class", "worker.DeskWorker", "--url",
              str(self.settings.redis_url), "--with-scheduler", "mail", "attachments",
              "events"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -39,7 +39,8 @@ def test_an_action_flow_says_its_messages_before_the_action(tmp_path: Path) -> N
         "      es: [reiniciar, empezar de nuevo,",
         "      es: [reiniciar, empezar de nuevo,", 1).replace(
         "    action: restart\n",
-        "    messages:\n      - text: {en: \"Starting over.\", es: \"Empezamos de nuevo.\"}\n"
+        "    messages:\n      - text: {en: \"Starting over.\", es: \"Empezamos de nuevo.\",\n"
+        "               pt_BR: \"Recomeçando.\"}\n"
         "    action: restart\n", 1)
     turn = turn_for(tmp_path, "restart", flows_text=with_words,
                     state={"greeted": True, "flow": "billing"})

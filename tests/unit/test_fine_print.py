@@ -44,7 +44,7 @@ def meta_error(code: int, subcode: int | None = None, status: int = 400) -> dict
 
 @pytest.fixture
 def mocked() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(target="messenger.graph_adapter.GraphAdapter.send") as rsps:
+    with responses.RequestsMock() as rsps:
         yield rsps
 
 

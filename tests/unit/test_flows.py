@@ -93,9 +93,9 @@ def base_flows(directory: Path) -> Flows:
 # --- the shipped file ---
 
 
-def test_shipped_file_loads_with_english_and_spanish() -> None:
+def test_shipped_file_loads_with_english_spanish_and_portuguese() -> None:
     flows = load_flows(SHIPPED)
-    assert flows.locales == ("en", "es")
+    assert flows.locales == ("en", "es", "pt_BR")
     assert {"billing", "technical", "account", "hours", "live_agent", "restart"} <= set(flows.menu.items)
     for flow_id in ("refunds", "invoices", "password_reset", "app_not_working", "delete_account"):
         assert flows.flow(flow_id).messages
@@ -116,6 +116,9 @@ def test_shipped_file_answers_typical_questions() -> None:
         ("la app no funciona", "es"): "app_not_working",
         ("I want to delete my account", "en"): "delete_account",
         ("Horario?", "es"): "hours",
+        ("Esqueci minha senha", "pt_BR"): "password_reset",
+        ("Cadê a minha nota fiscal?", "pt_BR"): "invoices",
+        ("Quero falar com um atendente", "pt_BR"): "live_agent",
     }
     for (typed, locale), flow_id in asked.items():
         assert (found := flows.match(typed, locale)) is not None and found.id == flow_id, typed
@@ -605,7 +608,7 @@ def test_check_defaults_to_the_app_flows_path(tmp_path: Path) -> None:
 def test_check_passes_the_shipped_file() -> None:
     result = cli_app().test_cli_runner().invoke(args=["flows", "check", str(SHIPPED)])
     count = len(load_flows(SHIPPED).flows)
-    assert result.exit_code == 0 and result.output.endswith(f": OK ({count} flows, locales en, es)\n")
+    assert result.exit_code == 0 and result.output.endswith(f": OK ({count} flows, locales en, es, pt_BR)\n")
 
 
 def test_check_prints_every_problem_and_exits_1(tmp_path: Path) -> None:
@@ -716,3 +719,11 @@ def test_any_change_to_a_good_file_loads_or_is_refused(
     path = tmp_path_factory.mktemp("fuzz") / "flows.yaml"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     loads_or_refuses(path)
+
+
+@pytest.mark.parametrize(("messenger_locale", "ours"), [
+    ("pt_BR", "pt_BR"), ("pt_PT", "pt_BR"), ("es_LA", "es"), ("es_ES", "es"), ("fr_FR", "en"), (None, "en"),
+])
+def test_a_messenger_locale_picks_the_closest_language_of_the_file(messenger_locale: str | None,
+                                                                  ours: str) -> None:
+    assert load_flows(SHIPPED).locale_for(messenger_locale) == ours

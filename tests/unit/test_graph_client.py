@@ -15,6 +15,7 @@ from unittest import mock
 import pytest
 import requests
 import responses
+from requests.adapters import HTTPAdapter
 from responses import matchers
 
 from messenger.errors import (
@@ -32,7 +33,6 @@ from messenger.errors import (
     error_from_response,
 )
 from messenger.graph import GraphClient
-from messenger.graph_adapter import GraphAdapter
 
 TOKEN = "PAGE-TOKEN-do-not-leak-7f3a9c"
 APP_SECRET = "app-secret-4d1e"
@@ -45,8 +45,7 @@ BUC_HEADER = "X-Business-Use-Case-Usage"
 
 @pytest.fixture
 def mocked() -> Iterator[responses.RequestsMock]:
-    # GraphAdapter overrides `send`, so that is where the network is replaced.
-    with responses.RequestsMock(target="messenger.graph_adapter.GraphAdapter.send") as rsps:
+    with responses.RequestsMock() as rsps:
         yield rsps
 
 
@@ -225,6 +224,7 @@ def test_a_refusal_after_a_retry_is_raised_without_more_attempts(mocked) -> None
 @pytest.mark.parametrize(("code", "subcode", "raised"), [
     (10, 2018300, ThreadOwnedByOtherApp),
     (10, 2018321, ThreadOwnedByOtherApp),
+    (100, 2534037, ThreadOwnedByOtherApp),  # Instagram: not the thread owner
     (10, 2018278, OutsideMessagingWindow),
     (10, 2534022, OutsideMessagingWindow),
     (190, 463, InvalidToken),
@@ -327,8 +327,8 @@ def test_usage_headers_set_last_usage(mocked) -> None:
 def test_one_pooled_session_serves_every_call_and_thread(mocked) -> None:
     mocked.post(SEND, json=SENT)
     client = make_client(pool_size=7)[0]
-    original = GraphAdapter.send  # responses' mock of the network
-    with mock.patch.object(GraphAdapter, "send", autospec=True,
+    original = HTTPAdapter.send  # responses' mock of the network
+    with mock.patch.object(HTTPAdapter, "send", autospec=True,
                            side_effect=original) as spy, ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda i: client.send_text_message("1", str(i)), range(12)))
     assert results == [SENT] * 12

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handoff.config import HandoffConfig
+from bot.flows.handoff_config import HandoffConfig
 from handoff.hours import is_open, next_opening, when_text
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -46,13 +46,16 @@ def test_without_hours_agents_are_always_in() -> None:
 
 
 @pytest.mark.parametrize(("moment", "locale", "said"), [
-    ("2026-11-23 08:00", "en", "today at 09:00 (CET)"),
+    ("2026-11-23 08:00", "en", "today at 9:00\u202fAM (CET)"),
     ("2026-11-23 13:30", "es", "hoy a las 15:00 (CET)"),
-    ("2026-11-23 19:00", "en", "tomorrow at 09:00 (CET)"),
-    ("2026-11-27 15:00", "es", "el lunes a las 09:00 (CET)"),  # Friday afternoon
-    ("2026-11-28 12:00", "en_US", "on Monday at 09:00 (CET)"),
-    ("2026-12-24 19:00", "en", "on Monday at 09:00 (CET)"),  # holiday Friday, weekend
-    ("2026-11-27 15:00", "pt_BR", "on 2026-11-30 at 09:00 (CET)"),  # no day names for pt
+    ("2026-11-23 19:00", "en", "tomorrow at 9:00\u202fAM (CET)"),
+    ("2026-11-27 15:00", "es", "el lunes a las 9:00 (CET)"),  # Friday afternoon
+    ("2026-11-28 12:00", "en_US", "on Monday at 9:00\u202fAM (CET)"),
+    ("2026-12-24 19:00", "en", "on Monday at 9:00\u202fAM (CET)"),  # holiday Friday, weekend
+    ("2026-11-23 19:00", "pt_BR", "amanhã às 09:00 (CET)"),
+    ("2026-11-27 15:00", "pt_BR", "segunda-feira às 09:00 (CET)"),
+    ("2026-11-27 15:00", "pt_PT", "segunda-feira às 09:00 (CET)"),  # pt_BR's words, pt_PT's clock
+    ("2026-11-27 15:00", "fr", "on Monday at 9:00\u202fAM (CET)"),  # no catalog: all English
 ])
 def test_when_agents_are_back(moment: str, locale: str, said: str) -> None:
     assert when_text(WEEK, at(moment), locale) == said
@@ -67,3 +70,22 @@ def test_no_opening_within_a_month_is_soon() -> None:
     never = HandoffConfig.model_validate({"hours": {}})
     assert next_opening(never, at("2026-11-23 10:00")) is None
     assert when_text(never, at("2026-11-23 10:00"), "es") == "pronto"
+
+
+def test_beyond_a_week_the_date_is_written_out_in_the_customer_s_language() -> None:
+    month_off = HandoffConfig.model_validate({"timezone": "Europe/Madrid", "hours": {"mon": "09:00-18:00"},
+                                              "holidays": ["2026-11-30", "2026-12-07"]})
+    said = when_text(month_off, at("2026-11-27 15:00"), "pt_BR")
+    assert said == "em 14 de dezembro de 2026, às 09:00 (CET)"
+    assert when_text(month_off, at("2026-11-27 15:00"), "en") == "on December 14, 2026 at 9:00\u202fAM (CET)"
+
+
+def test_handover_texts_left_out_come_from_the_catalogs_and_written_ones_win() -> None:
+    defaults = HandoffConfig().texts
+    assert defaults.busy["pt_BR"].startswith("Desculpe, nenhum atendente conseguiu")
+    assert defaults.busy["es"].startswith("Lo sentimos, ningún agente")
+    assert defaults.wait_button == {"en": "Wait for an agent", "es": "Esperar a un agente",
+                                    "pt_BR": "Esperar atendente"}
+    written = HandoffConfig.model_validate({"texts": {"busy": {"en": "Hold on.", "pt_BR": "Aguarde."}}})
+    assert written.texts.busy == {"en": "Hold on.", "pt_BR": "Aguarde."}
+    assert written.texts.returned == defaults.returned  # the others still from the catalogs

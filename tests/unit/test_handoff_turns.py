@@ -11,12 +11,12 @@ import pytest
 
 from bot.conversation import handle_turn
 from bot.flows import Flow, Flows, load_flows
+from bot.flows.handoff_config import HandoffConfig
 from bot.models import Customer
 from bot.turn import Turn
 from config.settings import Settings
 from core.mailbox import Queued
 from handoff import followups, state
-from handoff.config import HandoffConfig
 from handoff.jobs import WAIT_KIND
 from handoff.state import BOT, HUMAN, Handoff
 from tests.support import payloads as p
@@ -117,7 +117,7 @@ def test_out_of_hours_says_when_agents_are_back_and_does_not_hand_over(flows: Fl
     chat = Chat(closed)
     calls = chat.says("agent")
     assert kinds(calls) == ["send"]
-    assert "back tomorrow at 09:00 (UTC)" in text_of(calls[0])
+    assert "back tomorrow at 9:00\u202fAM (UTC)" in text_of(calls[0])
     assert "Wait for an agent" in chips(calls[0])
 
     insisted = chat.says("Wait for an agent", quick_reply="handoff:wait")

@@ -129,10 +129,10 @@ def test_graph_calls_and_throttle_waits_from_any_process_add_up(client: FlaskCli
     metrics.throttled(0.25)
     metrics.throttled(0.0)
     found = scrape(client)
-    assert value(found, "support_desk_graph_calls_total", kind="send", code="ok") == 2
+    assert value(found, "support_desk_graph_calls_total", kind="send", code="ok", page="") == 2
     assert value(found, "support_desk_graph_calls_total", kind="pass_thread_control",
-                 code="10") == 1
-    assert value(found, "support_desk_graph_calls_total", kind="node_get", code="ok") == 1
+                 code="10", page="") == 1
+    assert value(found, "support_desk_graph_calls_total", kind="node_get", code="ok", page="") == 1
     assert value(found, "support_desk_graph_call_seconds_bucket", kind="send", le="0.1") == 1
     assert value(found, "support_desk_graph_call_seconds_bucket", kind="send", le="0.5") == 2
     assert value(found, "support_desk_graph_call_seconds_count", kind="send") == 2

@@ -45,9 +45,11 @@ def test_the_shipped_flows_make_a_profile_messenger_accepts(flows: Flows) -> Non
     assert profile_body(body, {}) is None  # the stand-in checks it as Facebook would
     assert body["get_started"] == {"payload": "GET_STARTED"}
     locales = [entry["locale"] for entry in body["greeting"]]
-    assert locales == ["default", "en_US", "en_GB", "es_LA", "es_ES"]
+    assert locales == ["default", "pt_BR", "pt_PT", "en_US", "en_GB", "es_LA", "es_ES"]
     greetings = {entry["locale"]: entry["text"] for entry in body["greeting"]}
     assert greetings["es_LA"].startswith("¡Hola {{user_first_name}}!")
+    assert greetings["pt_BR"].startswith("Olá, {{user_first_name}}!")
+    assert greetings["pt_PT"] == greetings["pt_BR"]
     assert greetings["default"].startswith("Hi {{user_first_name}}!")
     assert all(len(text) <= 160 and "{first_name}" not in text for text in greetings.values())
 
@@ -59,8 +61,9 @@ def test_the_menu_offers_the_fixed_actions_in_every_locale_with_routable_payload
         action for action in ("live_agent", "resume_bot", "restart", "create_ticket")
         if any(f.action == action for f in flows.flows.values())]
     menus = {menu["locale"]: menu["call_to_actions"] for menu in body["persistent_menu"]}
-    assert list(menus) == ["default", "en_US", "en_GB", "es_LA", "es_ES"]
+    assert list(menus) == ["default", "pt_BR", "pt_PT", "en_US", "en_GB", "es_LA", "es_ES"]
     assert [item["title"] for item in menus["es_LA"]] == [flows.title(f.id, "es") for f in chosen]
+    assert [item["title"] for item in menus["pt_PT"]] == [flows.title(f.id, "pt_BR") for f in chosen]
     assert [item["title"] for item in menus["default"]] == [flows.title(f.id, "en") for f in chosen]
     for items in menus.values():
         assert 1 <= len(items) <= 20
@@ -71,7 +74,8 @@ def test_the_menu_offers_the_fixed_actions_in_every_locale_with_routable_payload
 
 def test_a_locale_written_as_messenger_names_it_is_used_as_is(tmp_path: Path) -> None:
     body = build_profile(small_flows(tmp_path, "pt_BR"))
-    assert [entry["locale"] for entry in body["greeting"]] == ["default", "pt_BR", "en_US", "en_GB"]
+    # pt_PT customers are answered in pt_BR by the bot, so their greeting is the pt_BR one
+    assert [entry["locale"] for entry in body["greeting"]] == ["default", "pt_BR", "pt_PT", "en_US", "en_GB"]
     assert body["persistent_menu"][1]["call_to_actions"][0]["title"] == "Recomeçar"
     assert check_profile(body) == []
 
@@ -94,7 +98,7 @@ def test_each_messenger_limit_is_reported_before_sending(flows: Flows) -> None:
     assert problems_after(lambda b: b["greeting"].pop(0)) == [
         "greeting: an entry with locale default is required"]
     long_greeting = problems_after(lambda b: b["greeting"][1].update(text="x" * 161))
-    assert long_greeting == ["greeting[en_US]: 161 characters; Messenger allows at most 160"]
+    assert long_greeting == ["greeting[pt_BR]: 161 characters; Messenger allows at most 160"]
     long_title = problems_after(
         lambda b: b["persistent_menu"][0]["call_to_actions"][0].update(title="t" * 31))
     assert long_title == [f"persistent_menu[default]: title {'t' * 31!r} has 31 characters; "

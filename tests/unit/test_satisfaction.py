@@ -184,21 +184,31 @@ def test_spanish_words_and_switched_off_per_language(desk: Desk, settings: Setti
 # --- The flows file ---------------------------------------------------------------
 
 
-def test_the_shipped_flows_ask_in_english_and_spanish() -> None:
+def test_the_shipped_flows_ask_in_english_spanish_and_portuguese() -> None:
     config = load_flows(ROOT / "config" / "flows.yaml").satisfaction
     assert config.enabled_for("en") and config.enabled_for("es") and config.ask_comment
-    assert set(config.question) == set(config.thanks) == set(config.choices) == {"en", "es"}
+    assert set(config.question) == set(config.thanks) == set(config.choices) == {"en", "es", "pt_BR"}
     assert all(len(titles) == 5 for titles in config.choices.values())
+
+
+def test_words_left_out_come_from_the_catalogs_in_every_shipped_language() -> None:
+    from bot.flows.satisfaction_config import SatisfactionConfig
+
+    defaults = SatisfactionConfig()
+    assert defaults.question["pt_BR"].startswith("Como você avalia a ajuda")
+    assert defaults.skip_button == {"en": "Skip", "es": "Omitir", "pt_BR": "Pular"}
+    assert set(defaults.choices) == {"en", "es", "pt_BR"}
 
 
 def test_a_bad_satisfaction_section_names_each_line(tmp_path: Path) -> None:
     section = """satisfaction:
   enabled: maybe
-  question: {en: "How was it?"}
+  question: {en: "How was it?", pt_BR: "Como foi?"}
   choices:
     en: [Bad, Poor, OK, Good]
     es: [Mala, Regular, Bien, Muy bien, "Excelente, de verdad, gracias"]
-  skip_button: {en: Skip, es: Omitir, fr: Passer}
+    pt_BR: [Ruim, Fraca, Boa, Muito boa, Ótima]
+  skip_button: {en: Skip, es: Omitir, pt_BR: Pular, fr: Passer}
   colour: blue
 """
     start = SHIPPED.index("satisfaction:\n")
@@ -212,7 +222,7 @@ def test_a_bad_satisfaction_section_names_each_line(tmp_path: Path) -> None:
              for problem in caught.value.problems]
     assert found == [(2, "satisfaction.enabled"), (3, "satisfaction.question"),
                      (5, "satisfaction.choices.en"), (6, "satisfaction.choices.es[4]"),
-                     (7, "satisfaction.skip_button.fr"), (8, "satisfaction.colour")], found
+                     (8, "satisfaction.skip_button.fr"), (9, "satisfaction.colour")], found
     result = Flask(__name__).test_cli_runner().invoke(flows_cli, ["check", str(path)])
     assert result.exit_code == 1
     assert f"{path}:{first + 4}: satisfaction.choices.en: 4 choices; list exactly 5" in result.output

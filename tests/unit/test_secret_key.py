@@ -75,7 +75,7 @@ def test_the_web_process_stops_with_one_line_naming_secret_key(tmp_path: Path) -
 
 def test_the_worker_stops_with_one_line_naming_secret_key(tmp_path: Path, redis_url: str) -> None:
     rq = Path(sys.executable).parent / "rq"
-    done = subprocess.run([str(rq), "worker", "--burst", "--worker-class", "bot.worker.DeskWorker",
+    done = subprocess.run([str(rq), "worker", "--burst", "--worker-class", "worker.DeskWorker",
                            "--url", redis_url, "events"], cwd=tmp_path,
                           env=clean_environ(REDIS_URL=redis_url), capture_output=True, text=True,
                           timeout=60)

@@ -586,3 +586,15 @@ def test_misuse_is_reported(world: World) -> None:
         world.standin.agent_done(PSID)  # the Inbox does not own it
     with pytest.raises(StandinError):
         world.standin.customer_says(PSID)
+
+
+def test_control_endpoints_drive_an_instagram_customer(world: World) -> None:
+    graph = world.graph
+    assert graph.control("instagram_users", {"igsid": "9901"}).status_code == 409  # none linked
+    world.standin.link_instagram("1784001")
+    assert graph.control("instagram_users", {"igsid": "9901", "username": "zoe"}).status_code == 200
+    event = graph.control("customer_says", {"psid": "9901", "text": "hola"}).json()["event"]
+    assert event["recipient"] == {"id": "1784001"}
+    assert world.standin.webhooks[-1]["object"] == "instagram"
+    seen = graph.control("customer_sees", {"igsid": "9901"}).json()["event"]
+    assert "mid" in seen["read"]

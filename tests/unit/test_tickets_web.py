@@ -95,7 +95,7 @@ def test_a_login_link_signs_the_customer_in_once_and_lists_their_tickets_newest_
     listing = client.get("/tickets").get_data(as_text=True)
     assert listing.index("Second problem") < listing.index("First problem")
     assert f'id="ticket-{first}"' in listing and f'id="ticket-{second}"' in listing
-    assert "Ana" in listing and "status-open" in listing and "UTC" in listing
+    assert "Ana" in listing and "status-open" in listing and "(CET)" in listing
 
     client.post("/logout", data={"csrf_token": csrf(listing)})
     again = client.get(path)  # the same link, after logging out
@@ -241,6 +241,16 @@ def test_security_headers_cookie_flags_and_spanish(client: FlaskClient, rt: Runt
     text = page.get_data(as_text=True)
     assert "Cerrar sesión" in text and "Mis tickets" in text
     assert "Logout" in client.get("/tickets?lang=en").get_data(as_text=True)
+
+
+def test_the_screen_speaks_the_browser_s_language_and_links_the_others(client: FlaskClient) -> None:
+    page = client.get("/login", headers={"Accept-Language": "pt-PT,pt;q=0.9,en;q=0.5"}).get_data(as_text=True)
+    assert "Acesso da equipe" in page and "Senha" in page and '<html lang="pt-BR">' in page
+    assert ">English</a>" in page and ">Español</a>" in page and ">Português (Brasil)</a>" not in page
+    french = client.get("/login", headers={"Accept-Language": "fr-FR,fr"}).get_data(as_text=True)
+    assert "Staff sign-in" in french  # no catalog for French: English
+    chosen = client.get("/login?lang=es", headers={"Accept-Language": "pt-BR"}).get_data(as_text=True)
+    assert "Acceso del equipo" in chosen and ">Português (Brasil)</a>" in chosen
 
 
 def test_secure_cookie_when_served_over_https(tmp_path, redis_url: str) -> None:  # type: ignore[no-untyped-def]

@@ -160,8 +160,10 @@ def test_echoes_are_queued_under_the_customer_not_the_page(
 
 
 def test_other_objects_are_acknowledged_without_work(client: FlaskClient, redis: Redis) -> None:
-    body, headers = p.signed({"object": "instagram", "entry": []})
-    assert post(client, body, headers).status_code == 200
+    other = {**p.page(p.text("170", "not for the desk")), "object": "whatsapp_business_account"}
+    body, headers = p.signed(other)
+    assert post(client, body, headers).get_json() == {"queued": 0}
+    assert mailbox(redis, "170") == []
 
 
 def test_redis_unreachable_answers_503_so_meta_redelivers(tmp_path: Path) -> None:

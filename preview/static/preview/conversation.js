@@ -4,8 +4,9 @@
 "use strict";
 
 function PreviewConversation(config) {
-  const STORE = "support-desk-preview";
+  const STORE = `support-desk-preview:${config.page_id}`; // one conversation per Page and channel
   const WAIT_MS = 10000; // the typing indicator gives up after this long
+  const INBOX = config.channel === "instagram" ? "Instagram inbox" : "Page Inbox";
 
   const state = {
     psid: null,
@@ -35,6 +36,14 @@ function PreviewConversation(config) {
   function localeInfo(code) {
     const locales = (state.status && state.status.locales) || [];
     return locales.find((l) => l.code === code) || { code, meta: "en_US", name: "Ana" };
+  }
+
+  function iceBreakers() {
+    // Instagram has no Get Started: its ice breakers (the flows' first menu entries) open the chat.
+    const entries = (state.status && state.status.profile.ice_breakers) || [];
+    const meta = localeInfo(state.locale).meta;
+    const entry = entries.find((e) => e.locale === meta) || entries.find((e) => e.locale === "default");
+    return (entry && entry.call_to_actions) || [];
   }
 
   const messageCount = (psid) => (state.sent[psid] || []).filter((b) => b.message).length;
@@ -74,12 +83,12 @@ function PreviewConversation(config) {
     state.owner = owner;
     if (before === undefined || before === owner) return;
     if (owner === config.inbox_app_id) {
-      addEntry(state.psid, { who: "notice", text: "The bot passed this conversation to the Page Inbox." });
+      addEntry(state.psid, { who: "notice", text: `The bot passed this conversation to the ${INBOX}.` });
     } else if (before === config.inbox_app_id) {
-      const text = "The Page Inbox gave the conversation back to the bot.";
+      const text = `The ${INBOX} gave the conversation back to the bot.`;
       addEntry(state.psid, { who: "notice", text }, countBefore);
     }
   }
 
-  return { state, save, restore, localeInfo, messageCount, addEntry, timeline, isTyping, noticeOwner };
+  return { state, save, restore, localeInfo, iceBreakers, messageCount, addEntry, timeline, isTyping, noticeOwner };
 }

@@ -8,30 +8,18 @@
   const config = JSON.parse(document.getElementById("preview-config").textContent);
   const $ = (id) => document.getElementById(id);
   const model = PreviewConversation(config);
-  const { state, save, restore, localeInfo, messageCount, addEntry, timeline, isTyping, noticeOwner } = model;
+  const { state, save, restore, localeInfo, messageCount, addEntry, timeline, isTyping, noticeOwner, iceBreakers } = model;
   let rendered = "";
+  const inboxName = config.channel === "instagram" ? "Instagram inbox" : "Page Inbox";
 
-  // --- Talking to the server ------------------------------------------------------------
+  const { control, getJson, sentUrl, ownerUrl, instagramUser, openLink } = PreviewServer(config);
+  let linkRef = config.ref; // the web's chat link brought the customer here, once
 
-  async function control(path, body) {
-    const response = await fetch(`${config.control}/${path}`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(data.error || `${path} answered ${response.status}`);
-    return data;
+  function opensLink(shown) {
+    const ref = linkRef;
+    linkRef = null;
+    return customerSays(null, shown, (psid) => openLink(psid, ref));
   }
-
-  async function getJson(url) {
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-    return response.json();
-  }
-
-  const sentUrl = (psid) => `${config.control}/sent/${encodeURIComponent(psid)}`;
-  const ownerUrl = (psid) => `${config.control}/owner/${encodeURIComponent(psid)}`;
 
   async function newConversation(code) {
     const info = localeInfo(code);
@@ -40,20 +28,21 @@
     state.entries[state.psid] = [];
     state.sent[state.psid] = [];
     save();
-    await control("users", { psid: state.psid, first_name: info.name, last_name: "Preview", locale: info.meta });
+    if (config.channel === "instagram") await instagramUser(state.psid, info.name);
+    else await control("users", { psid: state.psid, first_name: info.name, last_name: "Preview", locale: info.meta });
     render();
   }
 
   // --- What the customer and the agent do ------------------------------------------------------
 
-  async function customerSays(body, shown) {
+  async function customerSays(body, shown, deliver = (psid) => control("customer_says", { psid, ...body })) {
     const psid = state.psid;
     try {
       await pollConversation(); // so the new line lands after what the bot already sent
-      addEntry(psid, { who: "customer", text: shown });
+      addEntry(psid, { who: shown ? "customer" : "notice", text: shown || "Opened the chat from the web's link." });
       state.waiting = { since: Date.now(), count: messageCount(psid) };
       render();
-      await control("customer_says", { psid, ...body });
+      await deliver(psid);
     } catch (error) {
       state.waiting = null;
       addEntry(psid, { who: "notice", text: `Not delivered: ${error.message}` });
@@ -112,16 +101,21 @@
 
   function itemNode(item) {
     if (item.who === "customer") return R.customerMessage(item.text);
-    if (item.who === "agent") return R.pageMessage({ text: item.text }, postback, "Agent · Page Inbox");
+    if (item.who === "agent") return R.pageMessage({ text: item.text }, postback, `Agent · ${inboxName}`);
     if (item.who === "notice") return R.notice(item.text);
     return R.pageMessage(item.message, postback);
   }
 
   function renderConversation(items, typing) {
     const box = $("conversation");
+    if (!items.length && !typing && config.channel === "instagram") {
+      box.replaceChildren(R.iceBreakers(iceBreakers(), config.page_name, postback));
+      return;
+    }
     if (!items.length && !typing) {
-      const start = () => postback("GET_STARTED", "Get Started");
-      box.replaceChildren(R.welcome(greeting(), localeInfo(state.locale).name, start));
+      // From the web's chat link (`?ref=`): Messenger's Get Started carries the link's referral.
+      const start = linkRef ? () => opensLink("Get Started") : () => postback("GET_STARTED", "Get Started");
+      box.replaceChildren(R.welcome(greeting(), localeInfo(state.locale).name, start, config.page_name));
       return;
     }
     box.replaceChildren(...items.map(itemNode));
@@ -137,7 +131,7 @@
   function renderOwner() {
     const line = $("owner-line");
     if (state.offline) line.textContent = "Disconnected: is python app.py still running?";
-    else if (state.owner === config.inbox_app_id) line.textContent = "A person from the team is answering (Page Inbox)";
+    else if (state.owner === config.inbox_app_id) line.textContent = `A person from the team is answering (${inboxName})`;
     else line.textContent = "Bot · replies instantly";
   }
 
@@ -267,12 +261,20 @@
     $("menu-button").addEventListener("click", () => { $("menu-drawer").hidden = !$("menu-drawer").hidden; });
     $("new-conversation").addEventListener("click", () => newConversation(state.locale));
     $("locale").addEventListener("change", (event) => newConversation(event.target.value));
+    $("account").addEventListener("change", (event) => { window.location.assign(event.target.value); });
     PreviewInbox.bind({ reply: agentReply, done: agentDone });
     state.status = await getJson(config.status);
     const saved = restore();
     if (saved) Object.assign(state, { psid: saved.psid, locale: saved.locale, entries: saved.entries || {} });
     else await newConversation(state.status.default_locale);
     await refreshStatus();
+    if (linkRef) {
+      window.history.replaceState(null, "", `${window.location.pathname}?account=${encodeURIComponent(config.page_id)}`);
+      // An open thread (or Instagram, which has no Get Started) gets the referral right away.
+      await pollConversation();
+      if (messageCount(state.psid) > 0 || config.channel === "instagram") await opensLink(null);
+      else render();
+    }
     every(400, async () => { await pollConversation(); });
     every(1000, refreshStatus);
   }

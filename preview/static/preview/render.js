@@ -131,10 +131,10 @@ const PreviewRender = (() => {
   }
 
   // The Messenger welcome screen: the page's greeting and its Get Started button.
-  function welcome(greeting, name, onGetStarted) {
+  function welcome(greeting, name, onGetStarted, pageName) {
     const card = el("div", "welcome");
     card.appendChild(el("div", "avatar big", "SD"));
-    card.appendChild(el("div", "page-name", "Support Desk"));
+    card.appendChild(el("div", "page-name", pageName || "Support Desk"));
     const text = (greeting || "").replaceAll("{{user_first_name}}", name);
     card.appendChild(el("p", "welcome-text", text));
     const start = el("button", "get-started", "Get Started");
@@ -144,5 +144,20 @@ const PreviewRender = (() => {
     return card;
   }
 
-  return { el, pageMessage, customerMessage, notice, typing, chips, welcome };
+  // Instagram's welcome: no greeting or Get Started, the account's ice breaker questions.
+  function iceBreakers(questions, pageName, onQuestion) {
+    const card = el("div", "welcome instagram");
+    card.appendChild(el("div", "avatar big", "SD"));
+    card.appendChild(el("div", "page-name", pageName || "Support Desk"));
+    card.appendChild(el("p", "welcome-text", questions.length ? "Tap a question, or write a message." : "Write a message to start."));
+    for (const item of questions) {
+      const button = el("button", "ice-breaker", item.question);
+      button.type = "button";
+      button.addEventListener("click", () => onQuestion(item.payload, item.question));
+      card.appendChild(button);
+    }
+    return card;
+  }
+
+  return { el, pageMessage, customerMessage, notice, typing, chips, welcome, iceBreakers };
 })();

@@ -1,17 +1,17 @@
 """The `satisfaction:` section of the flows file: whether the bot asks customers to rate
 the help (per language), and its words. Checked with the rest of the file (errors name
-file and line). Every key is optional; without the section the bot asks, in the default
-English and Spanish words below."""
+file and line). Every key is optional; without the section the bot asks, in the words
+below as the catalogs (translations/) give them in each shipped language."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from bot.flows.text import TITLE_MAX, Loc, QuickReplyTitle, Text, fail, get, quote, too_long
+from core.i18n import default_texts, shipped_locales
 
 SCORES = 5  # the choices are scores 1 to 5, worst first
 STARS = tuple("⭐" * n for n in range(1, SCORES + 1))
@@ -21,26 +21,19 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-def _default(en: Any, es: Any) -> Any:
-    return Field(default_factory=lambda: {"en": en, "es": es})
-
-
 class SatisfactionConfig(_Frozen):
     """`enabled`: true, false, or per language ({en: true, es: false})."""
 
     enabled: bool | dict[str, bool] = True
     ask_comment: bool = True  # after the score, offer to add a comment (with Skip)
-    question: Text = _default(
-        "How would you rate the help you got, from 1 (poor) to 5 (excellent)?",
-        "¿Cómo valorarías la ayuda que has recibido, de 1 (mala) a 5 (excelente)?")
-    choices: dict[str, tuple[str, ...]] = _default(STARS, STARS)
-    comment_prompt: Text = _default(
-        "Thank you! Is there anything you would like to add? Write it here, or tap Skip.",
-        "¡Gracias! ¿Quieres añadir algo? Escríbelo aquí o toca Omitir.")
-    skip_button: QuickReplyTitle = _default("Skip", "Omitir")
-    thanks: Text = _default(
-        "Thanks for your feedback! It helps us get better.",
-        "¡Gracias por tu opinión! Nos ayuda a mejorar.")
+    question: Text = default_texts(
+        "How would you rate the help you got, from 1 (poor) to 5 (excellent)?")
+    choices: dict[str, tuple[str, ...]] = Field(
+        default_factory=lambda: dict.fromkeys(shipped_locales(), STARS))
+    comment_prompt: Text = default_texts(
+        "Thank you! Is there anything you would like to add? Write it here, or tap Skip.")
+    skip_button: QuickReplyTitle = default_texts("Skip")
+    thanks: Text = default_texts("Thanks for your feedback! It helps us get better.")
 
     @field_validator("enabled", mode="before")
     @classmethod

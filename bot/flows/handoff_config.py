@@ -1,8 +1,9 @@
 """The `handoff:` section of the flows file: business hours, the agent-wait timeout and the
 texts of the handover, checked with the rest of the file (errors name file and line).
 
-Every key is optional; without the section agents are always available and the
-default English and Spanish texts are used.
+Every key is optional; without the section agents are always available and the texts
+come from the gettext catalogs (`translations/`) in every shipped language; a text written
+here wins over the catalog's in every locale of the file.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
@@ -27,6 +28,7 @@ from bot.flows.text import (
     quote,
     too_long,
 )
+from core.i18n import default_texts
 
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -70,46 +72,30 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-def _default(en: str, es: str) -> Any:
-    return Field(default_factory=lambda: {"en": en, "es": es})
-
-
 class HandoffTexts(_Frozen):
     """What the bot says around a handover; `{when}` in `closed` becomes the next opening time."""
 
-    connecting: Text = _default(
+    connecting: Text = default_texts(
         "Got it! A person from our team will join this chat shortly. "
-        "You can come back to the bot at any time.",
-        "¡Entendido! Una persona del equipo se unirá a este chat en breve. "
-        "Puedes volver al bot cuando quieras.")
-    resume_button: ButtonTitle = _default("Resume Chat With Bot", "Volver al bot")
-    closed: Text = _default(
-        "Our agents are away right now; they are back {when}. What would you like to do?",
-        "Nuestro equipo no está disponible ahora; vuelve {when}. ¿Qué prefieres hacer?")
-    wait_button: QuickReplyTitle = _default("Wait for an agent", "Esperar a un agente")
-    email_button: QuickReplyTitle = _default("Email Support", "Soporte por email")
-    busy: Text = _default(
+        "You can come back to the bot at any time.")
+    resume_button: ButtonTitle = default_texts("Resume Chat With Bot")
+    closed: Text = default_texts(
+        "Our agents are away right now; they are back {when}. What would you like to do?")
+    wait_button: QuickReplyTitle = default_texts("Wait for an agent")
+    email_button: QuickReplyTitle = default_texts("Email Support")
+    busy: Text = default_texts(
         "Sorry, no agent has been able to pick up your chat yet. "
-        "You can keep waiting, or choose another option:",
-        "Lo sentimos, ningún agente ha podido atender tu chat todavía. "
-        "Puedes seguir esperando o elegir otra opción:")
-    resumed: Text = _default(
+        "You can keep waiting, or choose another option:")
+    resumed: Text = default_texts(
         "You're chatting with the bot again. Pick a topic, \"Live Agent Request\" to chat "
-        "with a human, or \"Restart\":",
-        "Vuelves a chatear con el bot. Elige un tema; si prefieres chatear con un humano, toca "
-        "«Hablar con un humano», o «Reiniciar» para empezar de nuevo:")
-    returned: Text = _default(
-        "Thanks for chatting with our team! The bot is here again if you need anything else.",
-        "¡Gracias por hablar con nuestro equipo! El bot vuelve a estar aquí por si necesitas "
-        "algo más.")
-    take_refused: Text = _default(
-        "I've asked our team to hand this chat back to me. You'll hear from me as soon as they do.",
-        "He pedido al equipo que me devuelva este chat. Te escribo en cuanto lo hagan.")
-    unavailable: Text = _default(
+        "with a human, or \"Restart\":")
+    returned: Text = default_texts(
+        "Thanks for chatting with our team! The bot is here again if you need anything else.")
+    take_refused: Text = default_texts(
+        "I've asked our team to hand this chat back to me. You'll hear from me as soon as they do.")
+    unavailable: Text = default_texts(
         "Sorry, I couldn't reach our team just now. Please try again in a moment, or choose "
-        "another option:",
-        "Lo siento, ahora mismo no he podido contactar con el equipo. Inténtalo de nuevo en un "
-        "momento o elige otra opción:")
+        "another option:")
 
     @field_validator("connecting")
     @classmethod

@@ -1,5 +1,6 @@
-"""Scripts sent raw (`core.raw_redis`): same answers as redis-py, and the webhook
-still stores and acknowledges after Redis forgets its scripts or restarts."""
+"""The mailbox's Lua scripts (redis-py `Script`s): the webhook still stores and
+acknowledges after Redis forgets its scripts or restarts, and answers 503 while
+Redis is down."""
 
 from __future__ import annotations
 
@@ -9,18 +10,12 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
 
 from app import create_app
 from core import runtime
-from core.connections import connect_redis
-from core.raw_redis import RawScript
 from tests.conftest import make_settings
 from tests.support import payloads as p
 from tests.support.servers import free_port, redis_server
-
-ECHO = "return {ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), false, KEYS[1]}"
 
 
 def post(app: Flask, psid: str, mid: str) -> int:
@@ -37,20 +32,6 @@ def private_redis(tmp_path: Path) -> Iterator[tuple[str, int]]:
     port = free_port()
     with redis_server(tmp_path, port) as url:
         yield url, port
-
-
-def test_a_raw_script_answers_as_redis_py_does(redis: Redis) -> None:
-    args = ["¿dónde? 🚚", b"\x00raw", 12, 1.5, "7"]
-    raw = RawScript(redis.connection_pool, ECHO)
-    assert raw(keys=["k"], args=args) == redis.register_script(ECHO)(keys=["k"], args=args)
-    assert raw(keys=["k"], args=args) == ["¿dónde? 🚚".encode(), b"\x00raw", b"12", b"1.5", 7,
-                                          None, b"k"]
-
-
-def test_a_script_error_is_raised_not_returned(redis: Redis) -> None:
-    broken = RawScript(redis.connection_pool, "return redis.call('NOSUCHCOMMAND')")
-    with pytest.raises(ResponseError):
-        broken()
 
 
 def test_the_webhook_stores_and_acks_after_script_flush(app: Flask, redis: Redis) -> None:
@@ -74,9 +55,3 @@ def test_redis_down_then_back_answers_503_then_stores_again(
     finally:
         runtime.install(None)
         app.extensions["runtime"].engine.dispose()
-
-
-def test_an_unreachable_redis_raises_a_redis_error() -> None:
-    client = connect_redis(f"redis://127.0.0.1:{free_port()}/0")
-    with pytest.raises(RedisConnectionError):
-        RawScript(client.connection_pool, "return 1")()
