@@ -35,10 +35,12 @@ system-packages:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-## test: the whole suite, with the throwaway Redis it starts itself
+## test: the whole suite, with the throwaway Redis it starts itself, in two pytest-xdist
+## processes (each its own Redis, its own databases); TEST_PROCESSES=0 runs it in one
+TEST_PROCESSES ?= 2
 test: $(DEV_STAMP) system-packages
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_PROCESSES)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
