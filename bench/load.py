@@ -8,14 +8,14 @@ import queue
 import statistics
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
-from bench.signed import KEYWORDS, encode, page_payload, sign, text_event
+from bench.signed import KEYWORDS, PAGE_ID, encode, page_payload, sign, text_event
 
 
 def sequence(n: int, keywords: Sequence[str] = KEYWORDS) -> list[str]:
@@ -24,14 +24,17 @@ def sequence(n: int, keywords: Sequence[str] = KEYWORDS) -> list[str]:
 
 
 def bodies(customers: list[str], per_customer: int, tag: str,
-           keywords: Sequence[str] = KEYWORDS) -> list[tuple[bytes, str]]:
-    """Signed one-event bodies, round robin over customers, timestamps rising."""
+           keywords: Sequence[str] = KEYWORDS, pages: Mapping[str, str] | None = None,
+           ) -> list[tuple[bytes, str]]:
+    """Signed one-event bodies, round robin over customers, timestamps rising; each to its
+    customer's Page (`pages`: customer -> Page id; default the one bench Page)."""
     start, out = int(time.time() * 1000), []
     words = sequence(per_customer, keywords)
     for s, word in enumerate(words):
         for j, psid in enumerate(customers):
-            i = s * len(customers) + j
-            body = encode(page_payload(text_event(psid, word, f"m_{tag}_{i}", start + i)))
+            i, page_id = s * len(customers) + j, (pages or {}).get(psid, PAGE_ID)
+            event = text_event(psid, word, f"m_{tag}_{i}", start + i, page_id)
+            body = encode(page_payload(event, page_id=page_id))
             out.append((body, sign(body)))
     return out
 
@@ -95,37 +98,43 @@ def _poster(url: str, work: queue.SimpleQueue[tuple[bytes, str] | None], stats: 
 
 
 class StandinControl:
-    """The stand-in's `/_standin/...` endpoints (loopback only)."""
+    """The stand-in's `/_standin/...` endpoints (loopback only); `page`: which of its
+    Pages (`?page=ID`), None for its first."""
 
     def __init__(self, base_url: str) -> None:
         self.base = base_url
         self.http = requests.Session()
 
-    def call(self, method: str, path: str, **json: Any) -> Any:
+    def call(self, method: str, path: str, page: str | None = None, **json: Any) -> Any:
         response = self.http.request(method, f"{self.base}/_standin/{path}", json=json or None,
-                                     timeout=60)
+                                     params={"page": page} if page else None, timeout=60)
         response.raise_for_status()
         return response.json()
 
-    def configure(self, **settings: Any) -> None:
-        self.call("POST", "config", **settings)
+    def configure(self, page: str | None = None, **settings: Any) -> None:
+        self.call("POST", "config", page, **settings)
 
-    def add_users(self, psids: Iterable[str]) -> None:
+    def add_users(self, psids: Iterable[str], page: str | None = None) -> None:
         for psid in psids:
-            self.call("POST", "users", psid=psid, first_name="Ana", locale="en_US")
+            self.call("POST", "users", page, psid=psid, first_name="Ana", locale="en_US")
 
-    def customer_says(self, psid: str, text: str) -> None:
-        self.call("POST", "customer_says", psid=psid, text=text)
+    def customer_says(self, psid: str, text: str, page: str | None = None) -> None:
+        self.call("POST", "customer_says", page, psid=psid, text=text)
 
-    def sent_texts(self, psid: str) -> list[str]:
-        return [_text(body) for body in self.call("GET", f"sent/{psid}")["data"]]
+    def sent_texts(self, psid: str, page: str | None = None) -> list[str]:
+        return [_text(body) for body in self.call("GET", f"sent/{psid}", page)["data"]]
 
-    def call_statuses(self) -> dict[int, int]:
+    def call_statuses(self, page: str | None = None) -> dict[int, int]:
         counts: dict[int, int] = {}
-        for _method, path, status in self.call("GET", "calls")["data"]:
+        for _method, path, status in self.call("GET", "calls", page)["data"]:
             if path.endswith("/messages"):
                 counts[status] = counts.get(status, 0) + 1
         return counts
+
+    def send_rate(self, page: str | None = None) -> dict[str, Any]:
+        """The Page's Send API calls per second as the stand-in received them, refused
+        ones too, and its busiest one-second window."""
+        return dict(self.call("GET", "send_rate", page))
 
 
 def _text(body: dict[str, Any]) -> str:
