@@ -1,9 +1,8 @@
 """What `bench.e2e` drives: the Graph API stand-in's control endpoints, and a
-poster that sends signed webhook POSTs over keep-alive connections."""
+poster that sends signed webhook POSTs over keep-alive connections (`raw_http`)."""
 
 from __future__ import annotations
 
-import http.client
 import queue
 import statistics
 import threading
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from bench.raw_http import RawConnection
 from bench.signed import KEYWORDS, PAGE_ID, encode, page_payload, sign, text_event
 
 
@@ -77,18 +77,13 @@ def post_all(url: str, items: Iterable[tuple[bytes, str]], connections: int) -> 
 def _poster(url: str, work: queue.SimpleQueue[tuple[bytes, str] | None], stats: PostStats,
             lock: threading.Lock) -> None:
     parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn = RawConnection(parts.hostname or "127.0.0.1", parts.port or 80, parts.path)
     while (item := work.get()) is not None:
         body, signature = item
         started = time.monotonic()
         try:
-            conn.request("POST", parts.path, body, {"Content-Type": "application/json",
-                                                     "X-Hub-Signature-256": signature})
-            response = conn.getresponse()
-            response.read()
-            status = str(response.status)
-        except (OSError, http.client.HTTPException) as exc:
-            conn.close()
+            status = str(conn.post(body, {"X-Hub-Signature-256": signature}))
+        except OSError as exc:
             status = f"{type(exc).__name__}: {exc}"
         with lock:
             stats.latencies.append(time.monotonic() - started)
