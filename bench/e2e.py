@@ -229,6 +229,8 @@ def measure(args: argparse.Namespace, st: Stage) -> Outcome:
     if spy is not None:
         spy.wait(timeout=60)
     checks = check_pages(st.control, st.pages, st.page_of, st.customers, st.reference)
+    for difference in checks.differences:
+        print("  out of order:", difference, flush=True)
     if args.timeline and desk:
         since = time.time() - (time.monotonic() - started)
         print_timeline(st.db.sent_times(), since)

@@ -32,6 +32,7 @@ class PageChecks:
     in_order: int  # customers whose replies equal their Page's reference's
     rates: dict[str, dict[str, Any]]  # Page id -> the stand-in's send_rate
     refused: list[int]  # non-200 Send API answers, by Page
+    differences: list[str]  # for the first few customers out of order: how
 
     @property
     def busiest(self) -> list[int]:
@@ -40,9 +41,21 @@ class PageChecks:
 
 def check_pages(control: StandinControl, pages: PageSet, page_of: dict[str, BenchPage],
                 customers: list[str], reference: dict[str, list[str]]) -> PageChecks:
-    in_order = sum(control.sent_texts(c, page_of[c].id) == reference[page_of[c].id]
-                   for c in customers)
+    in_order, differences = 0, []
+    for customer in customers:
+        page = page_of[customer].id
+        got, want = control.sent_texts(customer, page), reference[page]
+        in_order += got == want
+        if got != want and len(differences) < 5:
+            differences.append(_difference(customer, page, got, want))
     rates = {page.id: control.send_rate(page.id) for page in pages.pages}
     refused = [sum(n for status, n in control.call_statuses(page.id).items() if status != 200)
                for page in pages.pages]
-    return PageChecks(in_order, rates, refused)
+    return PageChecks(in_order, rates, refused, differences)
+
+
+def _difference(customer: str, page: str, got: list[str], want: list[str]) -> str:
+    at = next((i for i, (g, w) in enumerate(zip(got, want, strict=False)) if g != w),
+              min(len(got), len(want)))
+    return (f"customer {customer} of Page {page}: {len(got)} replies, the reference "
+            f"{len(want)}; from reply {at}: got {got[at:at + 2]}, want {want[at:at + 2]}")

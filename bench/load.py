@@ -3,13 +3,12 @@ poster that sends signed webhook POSTs over keep-alive connections (`raw_http`).
 
 from __future__ import annotations
 
-import queue
 import statistics
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import requests
@@ -23,9 +22,17 @@ def sequence(n: int, keywords: Sequence[str] = KEYWORDS) -> list[str]:
     return [keywords[s % len(keywords)] for s in range(n)]
 
 
+class Post(NamedTuple):
+    """One signed webhook body, and whose event it is (None: nobody's in particular)."""
+
+    body: bytes
+    signature: str
+    customer: str | None = None
+
+
 def bodies(customers: list[str], per_customer: int, tag: str,
            keywords: Sequence[str] = KEYWORDS, pages: Mapping[str, str] | None = None,
-           ) -> list[tuple[bytes, str]]:
+           ) -> list[Post]:
     """Signed one-event bodies, round robin over customers, timestamps rising; each to its
     customer's Page (`pages`: customer -> Page id; default the one bench Page)."""
     start, out = int(time.time() * 1000), []
@@ -35,7 +42,7 @@ def bodies(customers: list[str], per_customer: int, tag: str,
             i, page_id = s * len(customers) + j, (pages or {}).get(psid, PAGE_ID)
             event = text_event(psid, word, f"m_{tag}_{i}", start + i, page_id)
             body = encode(page_payload(event, page_id=page_id))
-            out.append((body, sign(body)))
+            out.append(Post(body, sign(body), psid))
     return out
 
 
@@ -55,17 +62,25 @@ class PostStats:
         return statistics.median(self.latencies) if self.latencies else 0.0
 
 
-def post_all(url: str, items: Iterable[tuple[bytes, str]], connections: int) -> PostStats:
-    """POST every body (in order, `connections` at a time); a non-200 is a failure."""
-    work: queue.SimpleQueue[tuple[bytes, str] | None] = queue.SimpleQueue()
-    for item in items:
-        work.put(item)
-    for _ in range(connections):
-        work.put(None)
+def post_all(url: str, items: Iterable[Post | tuple[bytes, str]], connections: int) -> PostStats:
+    """POST every body, `connections` at a time; a non-200 is a failure.
+
+    A customer's events go out in order on one connection, each after the last was
+    answered, as one person's messages reach a webhook: with events posted side by side,
+    the later one could reach the service first (another web process, a thread that lost
+    the GIL) and be handled first, an order broken by the load, not by the service.
+    Customers are dealt round the connections; events without one, one by one.
+    """
+    lanes: list[list[Post]] = [[] for _ in range(connections)]
+    customers: dict[str, int] = {}
+    for n, item in enumerate(items):
+        post = Post(*item)
+        lane = n if post.customer is None else customers.setdefault(post.customer, len(customers))
+        lanes[lane % connections].append(post)
     stats = PostStats(started=time.monotonic())
     lock = threading.Lock()
-    threads = [threading.Thread(target=_poster, args=(url, work, stats, lock), daemon=True)
-               for _ in range(connections)]
+    threads = [threading.Thread(target=_poster, args=(url, lane, stats, lock), daemon=True)
+               for lane in lanes if lane]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -74,12 +89,10 @@ def post_all(url: str, items: Iterable[tuple[bytes, str]], connections: int) -> 
     return stats
 
 
-def _poster(url: str, work: queue.SimpleQueue[tuple[bytes, str] | None], stats: PostStats,
-            lock: threading.Lock) -> None:
+def _poster(url: str, lane: list[Post], stats: PostStats, lock: threading.Lock) -> None:
     parts = urlsplit(url)
     conn = RawConnection(parts.hostname or "127.0.0.1", parts.port or 80, parts.path)
-    while (item := work.get()) is not None:
-        body, signature = item
+    for body, signature, _customer in lane:
         started = time.monotonic()
         try:
             status = str(conn.post(body, {"X-Hub-Signature-256": signature}))

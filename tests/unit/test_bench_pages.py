@@ -64,11 +64,12 @@ def test_customers_spread_evenly_and_each_event_addresses_its_customers_page() -
     posts = bodies(customers, 3, tag="t", pages={c: p.id for c, p in page_of.items()})
     assert len(posts) == 120
     seen: Counter[str] = Counter()
-    for body, signature in posts:
+    for body, signature, customer in posts:
         assert signature == sign(body)
         payload = json.loads(body)
         [entry] = payload["entry"]
         [event] = entry["messaging"]
+        assert event["sender"]["id"] == customer
         page_id = page_of[event["sender"]["id"]].id
         assert entry["id"] == event["recipient"]["id"] == page_id
         seen[page_id] += 1
