@@ -10,6 +10,11 @@ and their peak RSS. Not run in CI; see docs/PERFORMANCE.md.
 
     python -m bench.e2e --workers 1 2 4 --latency 0 100 --plot docs/e2e_throughput.png
 
+With `--pages 1 4` (issue 18) each desk run is made once per Page count P: the
+customers are spread round robin over P Pages (a pages file, each Page with its own
+token), each Page has its own reference customer, and the stand-in reports each
+Page's busiest second. One Page is today's setup exactly (no pages file).
+
 Customers type the words of `--keywords` in turn. By default they are words
 whose flows answer with one message, so each event costs one Send API call, as
 in the naive peer (which echoes with one call) and in the issue's figures.
@@ -24,16 +29,25 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
-from bench.e2e_report import Outcome, print_processes, print_row, print_table
+from bench.e2e_checks import calibrate, check_pages
+from bench.e2e_report import (
+    Outcome,
+    print_harness,
+    print_page_timeline,
+    print_processes,
+    print_row,
+    print_table,
+    print_timeline,
+)
+from bench.e2e_start import Started, profile, start_standin, start_web, start_workers
 from bench.load import StandinControl, bodies, post_all, sequence
+from bench.pages_setup import BenchPage, PageSet
 from bench.peers.naive import MENU
 from bench.procs import (
     ROOT,
@@ -41,17 +55,13 @@ from bench.procs import (
     bench_environ,
     cpu_seconds,
     cpu_times,
-    free_port,
     only_python,
     process_tree,
     redis_server,
-    wait_for_http,
 )
 from bench.run_state import Database, MemoryWatch, max_per_second
-from bench.signed import ACCESS_TOKEN, APP_ID, APP_SECRET, ONE_REPLY_KEYWORDS, PAGE_ID, psid
+from bench.signed import APP_ID, APP_SECRET, ONE_REPLY_KEYWORDS, psid
 from messenger.standin.faults import META_SEND_LIMIT
-
-REFERENCE = psid(999_999)  # types the run's words one at a time
 
 
 def parse_args() -> argparse.Namespace:
@@ -60,6 +70,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--latency", type=int, nargs="+", default=[0, 100], help="ms per Send API call")
+    parser.add_argument("--pages", type=int, nargs="+", default=[1],
+                        help="Pages the customers are spread over (the naive peer: 1 only)")
     parser.add_argument("--peer-events", type=int, default=1000,
                         help="events for the naive peer at each latency (0: skip it)")
     parser.add_argument("--connections", type=int, default=32, help="concurrent webhook POSTs")
@@ -73,10 +85,24 @@ def parse_args() -> argparse.Namespace:
                         help="the words customers type, in turn (default: flows answering with "
                              "one message)")
     parser.add_argument("--timeline", action="store_true",
-                        help="print each desk run's answered calls per second, start to end")
+                        help="print each desk run's answered calls per second, start to end "
+                             "(and each Page's, with several)")
     parser.add_argument("--json", type=Path, help="append each outcome as a JSON line")
-    parser.add_argument("--plot", type=Path, help="PNG of events/s against K")
-    return parser.parse_args()
+    parser.add_argument("--plot", type=Path,
+                        help="PNG of events/s against K (against P when --pages has several)")
+    args = parser.parse_args()
+    if min(args.pages) < 1:
+        parser.error("--pages takes counts of 1 or more")
+    return args
+
+
+class Plan(NamedTuple):
+    design: str
+    workers: int
+    latency: int
+    rate: int | None  # SEND_RATE_PER_PAGE; None: the service's default
+    limit: int | None  # the stand-in's refusal limit per Page; None: none
+    pages: int = 1
 
 
 def main() -> None:
@@ -85,11 +111,11 @@ def main() -> None:
     print(f"logs in {work}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
           flush=True)
     outcomes: list[Outcome] = []
-    runs = burst_runs() if args.burst else desk_runs(args)
-    for design, workers, latency, rate, limit in runs:
-        outcome = run(work, args, design, workers, latency, rate, limit)
+    for plan in burst_runs() if args.burst else desk_runs(args):
+        outcome = run(work, args, plan)
         outcomes.append(outcome)
         print_row(outcome)
+        print_harness(outcome)
         if args.json:
             with args.json.open("a") as out:
                 out.write(json.dumps(asdict(outcome)) + "\n")
@@ -100,176 +126,132 @@ def main() -> None:
         plot(outcomes, args.plot)
 
 
-def desk_runs(args: argparse.Namespace) -> list[tuple[str, int, int, int | None, int | None]]:
-    runs: list[tuple[str, int, int, int | None, int | None]] = []
+def desk_runs(args: argparse.Namespace) -> list[Plan]:
+    """Per latency, each K with each Page count in turn (so P=1 and P=4 of one K run side by
+    side), then the naive peer (one Page)."""
+    runs: list[Plan] = []
     for latency in args.latency:
         # With the default pace the stand-in enforces Meta's 300 calls/s per page, so a
         # throttle that let a second hold more would show as refused calls; at 0 ms the
         # per-page cap is lifted by its setting and the stand-in takes whatever comes.
         rate, limit = (None, META_SEND_LIMIT) if latency else (1_000_000, None)
-        runs += [("desk", k, latency, rate, limit) for k in args.workers]
+        runs += [Plan("desk", k, latency, rate, limit, pages)
+                 for k in args.workers for pages in args.pages]
         if args.peer_events:
-            runs.append(("naive", 4, latency, None, None))
+            runs.append(Plan("naive", 4, latency, None, None))
     return runs
 
 
-def burst_runs() -> list[tuple[str, int, int, int | None, int | None]]:
-    return [("desk", 4, 0, None, 300), ("desk", 4, 0, 1_000_000, 300)]
+def burst_runs() -> list[Plan]:
+    return [Plan("desk", 4, 0, None, 300), Plan("desk", 4, 0, 1_000_000, 300)]
 
 
-def run(work: Path, args: argparse.Namespace, design: str, workers: int, latency: int,
-        rate: int | None, limit: int | None) -> Outcome:
-    label = f"{design}-k{workers}-{latency}ms-{rate or 'default'}"
+def run(work: Path, args: argparse.Namespace, plan: Plan) -> Outcome:
+    design, latency, rate = plan.design, plan.latency, plan.rate
+    pages_tag = f"-p{plan.pages}" if plan.pages > 1 else ""
+    label = f"{design}-k{plan.workers}{pages_tag}-{latency}ms-{rate or 'default'}"
     events = args.events if design == "desk" else args.peer_events
     customers = [psid(j) for j in range(min(args.customers, events))]
     per_customer = events // len(customers)
+    pages = PageSet.of(plan.pages)
+    page_of = pages.page_of(customers)  # and each Page's reference customer
     logs = work / label
     logs.mkdir(parents=True, exist_ok=True)
     with redis_server(logs) as redis_url, Database(logs, label) as db, Processes(logs) as procs:
-        control = start_standin(procs, latency, limit)
+        control, standin_pid = start_standin(procs, latency, plan.limit, pages)
         env = bench_environ(REDIS_URL=redis_url, DATABASE_URL=db.url, SECRET_KEY="bench-secret-key",
                             GRAPH_API_URL=control.base, MESSENGER_APP_SECRET=APP_SECRET,
-                            MESSENGER_PAGE_ACCESS_TOKEN=ACCESS_TOKEN, MESSENGER_APP_ID=APP_ID)
+                            MESSENGER_APP_ID=APP_ID, **pages.service_environ(logs))
         if rate:
             env["SEND_RATE_PER_PAGE"] = str(rate)
         web = start_web(procs, env, design, args.procfile)
-        services = [web] + ([start_workers(procs, env, workers, args.procfile)]
+        services = [web] + ([start_workers(procs, env, plan.workers, args.procfile)]
                             if design == "desk" else [])
-        control.configure(webhook_url=web.url + "/webhook")
-        control.add_users([*customers, REFERENCE])
-        for customer in [*customers, REFERENCE]:  # opens the 24-hour window, as a customer would
-            control.customer_says(customer, "hi")
+        for page in pages.pages:
+            control.configure(page.id, webhook_url=web.url + "/webhook")
+        for customer, page in page_of.items():
+            control.add_users([customer], page.id)
+        for customer, page in page_of.items():  # opens the 24-hour window, as a customer would
+            control.customer_says(customer, "hi", page.id)
         if design == "desk":
-            db.wait_handled(len(customers) + 1)
-            reference = calibrate(control, db, web.url, per_customer, args.keywords)
+            db.wait_handled(len(page_of))
+            reference = calibrate(control, db, web.url, per_customer, args.keywords, pages)
         else:  # the peer answers each message with what it said
-            reference = control.sent_texts(REFERENCE) + [
-                _peer_reply(w) for w in sequence(per_customer, args.keywords)]
+            first = pages.pages[0]
+            reference = {first.id: control.sent_texts(first.reference, first.id) + [
+                _peer_reply(w) for w in sequence(per_customer, args.keywords)]}
         db.mark_run_start()
-        return measure(args, Stage(label, design, workers, latency, rate, control, db, web.url,
-                                   services, customers, per_customer, reference))
+        return measure(args, Stage(label, plan, control, standin_pid, db, web.url, services,
+                                   customers, per_customer, pages, page_of, reference))
 
 
 def _peer_reply(word: str) -> str:
     return f"You said: {word} [{','.join(q['title'] for q in MENU)}]"
 
 
-class Started:
-    def __init__(self, url: str, pid: int) -> None:
-        self.url, self.pid = url, pid
-
-
-def start_standin(procs: Processes, latency: int, limit: int | None) -> StandinControl:
-    port = free_port()
-    argv = [sys.executable, "-m", "messenger.standin", "--port", str(port), "--page-id", PAGE_ID,
-            "--app-id", APP_ID, "--app-secret", APP_SECRET, "--access-token", ACCESS_TOKEN,
-            "--latency-ms", str(latency), "--no-echoes"]
-    if limit:
-        argv += ["--rate-limit", str(limit)]
-    procs.start("standin", argv, bench_environ())
-    base = f"http://127.0.0.1:{port}"
-    wait_for_http(base + "/_standin/config", expect="latency")
-    return StandinControl(base)
-
-
-def start_web(procs: Processes, env: dict[str, str], design: str, procfile: Path) -> Started:
-    port = free_port()
-    env = {**env, "PORT": str(port)}
-    if design == "desk":
-        process = procs.procfile("web", "web", env, procfile=procfile)
-        wait_for_http(f"http://127.0.0.1:{port}/healthz", expect='"redis"')
-    else:  # the tutorial's deployment: gunicorn's default sync workers, four of them
-        argv = ["gunicorn", "--workers", "4", "--bind", f"127.0.0.1:{port}", "bench.peers.naive:app"]
-        process = procs.start("naive", argv, env)
-        wait_for_http(f"http://127.0.0.1:{port}/healthz", expect="naive")
-    return Started(f"http://127.0.0.1:{port}", process.pid)
-
-
-def start_workers(procs: Processes, env: dict[str, str], workers: int, procfile: Path) -> Started:
-    process = procs.procfile("worker", "worker", env, procfile=procfile,
-                             replace=("--num-workers 1", f"--num-workers {workers}"))
-    return Started("", process.pid)
-
-
-def calibrate(control: StandinControl, db: Database, web_url: str, per_customer: int,
-              keywords: list[str]) -> list[str]:
-    """The reference customer types the same words, each posted after the last was answered."""
-    done = db.handled()
-    for body in bodies([REFERENCE], per_customer, tag="reference", keywords=keywords):
-        post_all(web_url + "/webhook", [body], connections=1)
-        done += 1
-        db.wait_handled(done)
-    return control.sent_texts(REFERENCE)
-
-
 @dataclass
 class Stage:
-    """A run whose processes are up, its customers known and its reference taken."""
+    """A run whose processes are up, its customers known and its references taken."""
 
     label: str
-    design: str
-    workers: int
-    latency: int
-    rate: int | None
+    plan: Plan
     control: StandinControl
+    standin_pid: int
     db: Database
     web_url: str
     services: list[Started]
     customers: list[str]
     per_customer: int
-    reference: list[str]
+    pages: PageSet
+    page_of: dict[str, BenchPage]
+    reference: dict[str, list[str]]  # Page id -> its reference customer's replies
 
 
 def measure(args: argparse.Namespace, st: Stage) -> Outcome:
+    desk = st.plan.design == "desk"
     pids = [pid for s in st.services for pid in only_python(process_tree(s.pid))]
-    events = bodies(st.customers, st.per_customer, tag=st.label, keywords=args.keywords)
+    events = bodies(st.customers, st.per_customer, tag=st.label, keywords=args.keywords,
+                    pages={c: p.id for c, p in st.page_of.items()})
     cpu_before, memory = cpu_seconds(pids), MemoryWatch(st.services)
-    per_pid_before = {pid: cpu_times(pid) for pid in pids}
-    spy = _profile(args, st.label, st.services) if st.design == "desk" and args.profile else None
+    harness = [st.standin_pid, os.getpid()]  # the stand-in, and this process: the load
+    per_pid_before = {pid: cpu_times(pid) for pid in [*pids, *harness]}
+    spy = profile(args.profile, st.label, st.services) if desk and args.profile else None
     started = time.monotonic()
     posted = post_all(st.web_url + "/webhook", events, args.connections)
-    if st.design == "desk":
+    if desk:
         st.db.wait_handled(st.db.handled_at_start + len(events), timeout=900)
     seconds = time.monotonic() - started
+    standin_cpu, load_cpu = (sum(cpu_times(pid)) - sum(per_pid_before[pid]) for pid in harness)
     pids = [pid for s in st.services for pid in only_python(process_tree(s.pid))]
     cpu = cpu_seconds(pids) - cpu_before
-    print_processes(pids, per_pid_before)
+    print_processes([*pids, *harness], per_pid_before)
     peak_rss, peak_pss = memory.stop()
     if spy is not None:
         spy.wait(timeout=60)
-    in_order = sum(st.control.sent_texts(c) == st.reference for c in st.customers)
-    if args.timeline and st.design == "desk":
-        print_timeline(st.db.sent_times(), since=time.time() - (time.monotonic() - started))
-    statuses = st.control.call_statuses()
+    checks = check_pages(st.control, st.pages, st.page_of, st.customers, st.reference)
+    for difference in checks.differences:
+        print("  out of order:", difference, flush=True)
+    if args.timeline and desk:
+        since = time.time() - (time.monotonic() - started)
+        print_timeline(st.db.sent_times(), since)
+        for page_id, rate in checks.rates.items() if st.plan.pages > 1 else ():
+            print_page_timeline(page_id, rate["per_second"], since)
+    n = len(events)
     return Outcome(
-        st.design, st.workers, st.latency, str(st.rate or "default"), len(events),
-        round(seconds, 2), round(len(events) / seconds, 1),
-        round((st.db.sent() - st.db.sent_at_start) / seconds, 1) if st.design == "desk" else 0.0,
-        round(posted.median * 1000, 1),
-        round(posted.percentile(0.99) * 1000, 1), round(1000 * cpu / len(events), 3),
-        round(peak_rss / 2**20), round(peak_pss / 2**20), f"{in_order}/{len(st.customers)}",
-        sum(n for status, n in statuses.items() if status != 200) + len(posted.failures),
-        max_per_second(st.db.sent_times()) if st.design == "desk" else 0)
-
-
-def print_timeline(times: list[datetime], since: float) -> None:
-    """Answered Send API calls in each second since the first POST: shows the ramp and tail."""
-    counts = Counter(int(t.timestamp() - since) for t in times if t.timestamp() >= since)
-    last = max(counts, default=-1)
-    print("  calls answered per second:", " ".join(str(counts[s]) for s in range(last + 1)),
-          flush=True)
-
-
-def _profile(args: argparse.Namespace, label: str, services: list[Started]):  # type: ignore[no-untyped-def]
-    import subprocess
-
-    from bench.procs import VENV_BIN
-
-    args.profile.mkdir(parents=True, exist_ok=True)
-    argv = [str(VENV_BIN / "py-spy"), "record", "--pid", str(services[-1].pid), "--subprocesses",
-            "--nonblocking", "--gil", "--rate", "200", "--duration", "20", "--format", "raw",
-            "--output", str(args.profile / f"{label}.txt")]
-    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        design=st.plan.design, workers=st.plan.workers, latency_ms=st.plan.latency,
+        send_rate=str(st.plan.rate or "default"), events=n, seconds=round(seconds, 2),
+        events_per_s=round(n / seconds, 1),
+        calls_per_s=round((st.db.sent() - st.db.sent_at_start) / seconds, 1) if desk else 0.0,
+        ack_p50_ms=round(posted.median * 1000, 1),
+        ack_p99_ms=round(posted.percentile(0.99) * 1000, 1),
+        cpu_ms_per_event=round(1000 * cpu / n, 3), peak_rss_mb=round(peak_rss / 2**20),
+        peak_pss_mb=round(peak_pss / 2**20), customers_in_order=f"{checks.in_order}/{len(st.customers)}",
+        refused_sends=sum(checks.refused) + len(posted.failures),
+        max_sends_per_s=max_per_second(st.db.sent_times()) if desk else 0,
+        pages=st.plan.pages, busiest_per_page=checks.busiest, refused_per_page=checks.refused,
+        harness_cpu_ms_per_event=round(1000 * (standin_cpu + load_cpu) / n, 3),
+        standin_cpu_ms_per_event=round(1000 * standin_cpu / n, 3),
+        load_cpu_ms_per_event=round(1000 * load_cpu / n, 3))
 
 
 if __name__ == "__main__":

@@ -31,14 +31,15 @@ def psid(n: int) -> str:
     return str(7_000_000_000_000_000 + n)
 
 
-def text_event(customer: str, words: str, mid: str, timestamp: int) -> dict[str, Any]:
-    return {"sender": {"id": customer}, "recipient": {"id": PAGE_ID}, "timestamp": timestamp,
+def text_event(customer: str, words: str, mid: str, timestamp: int,
+               page_id: str = PAGE_ID) -> dict[str, Any]:
+    return {"sender": {"id": customer}, "recipient": {"id": page_id}, "timestamp": timestamp,
             "message": {"mid": mid, "text": words}}
 
 
-def page_payload(*events: dict[str, Any]) -> dict[str, Any]:
+def page_payload(*events: dict[str, Any], page_id: str = PAGE_ID) -> dict[str, Any]:
     now = int(time.time() * 1000)
-    return {"object": "page", "entry": [{"id": PAGE_ID, "time": now, "messaging": list(events)}]}
+    return {"object": "page", "entry": [{"id": page_id, "time": now, "messaging": list(events)}]}
 
 
 def write_bodies(path: Path, *, count: int, customers: int, tag: str) -> None:

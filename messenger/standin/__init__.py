@@ -1,6 +1,7 @@
 """A local stand-in for Facebook's Graph API, served over real HTTP on loopback.
 
-It behaves like Facebook for one Page: it validates Send API bodies like the
+It behaves like Facebook for one Page (or several behind one Graph API, each
+reached with its own token): it validates Send API bodies like the
 real Send API, enforces thread ownership (Conversation Routing), the messaging
 window and rate limits, and posts to our webhook the events Facebook would,
 signed as Meta signs them. Customers and Page Inbox agents are driven from

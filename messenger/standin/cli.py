@@ -22,6 +22,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--app-id", required=True, help="our app's id")
     parser.add_argument("--app-secret", required=True, help="signs the webhooks")
     parser.add_argument("--access-token", required=True, help="the Page token clients must use")
+    parser.add_argument("--other-page", action="append", default=[], metavar="ID=TOKEN",
+                        help="another Page behind the same Graph API, reached with its own token "
+                             "(repeat for more; its control endpoints take ?page=ID)")
     parser.add_argument("--inbox-app-id", default=PAGE_INBOX_APP_ID)
     parser.add_argument("--instagram-id", help="a linked Instagram account, served with the "
                                                "Page's token (object instagram webhooks)")
@@ -37,21 +40,35 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--latency-ms must be >= 0 and --rate-limit >= 1")
     if args.threads < 1:
         parser.error("--threads must be >= 1")
+    if not all(_other_page(value) for value in args.other_page):
+        parser.error("--other-page takes ID=TOKEN")
     return args
+
+
+def _other_page(value: str) -> tuple[str, str] | None:
+    page_id, _, token = value.partition("=")
+    return (page_id, token) if page_id and token else None
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    standin = Standin(page_id=args.page_id, app_id=args.app_id, app_secret=args.app_secret,
-                      access_token=args.access_token, inbox_app_id=args.inbox_app_id,
-                      webhook_url=args.webhook_url, echoes=not args.no_echoes)
-    standin.latency = args.latency_ms / 1000
-    standin.rate_limit_per_second = args.rate_limit
+    pages = [(args.page_id, args.access_token),
+             *(page for value in args.other_page if (page := _other_page(value)))]
+    standin, *others = (
+        Standin(page_id=page_id, app_id=args.app_id, app_secret=args.app_secret,
+                access_token=token, inbox_app_id=args.inbox_app_id,
+                webhook_url=args.webhook_url, echoes=not args.no_echoes)
+        for page_id, token in pages)
+    for page in (standin, *others):
+        page.latency = args.latency_ms / 1000
+        page.rate_limit_per_second = args.rate_limit
     if args.instagram_id:
         standin.link_instagram(args.instagram_id)
-    server, url = serve_standin(standin, args.host, args.port, threads=args.threads)
-    print(f"Graph API stand-in for Page {args.page_id} at {url}", flush=True)
+    server, url = serve_standin(standin, args.host, args.port, threads=args.threads,
+                                others=others)
+    print(f"Graph API stand-in for Page{'s' * bool(others)} "
+          f"{', '.join(page_id for page_id, _ in pages)} at {url}", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -62,4 +79,5 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("stopping", flush=True)
         server.shutdown()
         server.server_close()
-        standin.close()
+        for page in (standin, *others):
+            page.close()

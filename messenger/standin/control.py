@@ -2,7 +2,8 @@
 
 Thin wrappers over `Standin` for end-to-end tests, benchmarks and the local
 preview. They are not part of Facebook's API and take no token: serve them on
-loopback only.
+loopback only. With several Pages behind one Graph API (`others`), `?page=ID` drives
+that Page; without it, the first.
 """
 
 from __future__ import annotations
@@ -37,8 +38,16 @@ class BadControlRequest(Exception):
 
 
 def _standin() -> Standin:
-    standin: Standin = current_app.extensions["standin"]
-    return standin
+    """The Page `?page=ID` names, else the first."""
+    first: Standin = current_app.extensions["standin"]
+    page_id = request.args.get("page")
+    if page_id is None:
+        return first
+    standins: list[Standin] = current_app.extensions.get("standins", [first])
+    for standin in standins:
+        if standin.page_id == page_id:
+            return standin
+    raise BadControlRequest(f"no Page {page_id} here: {', '.join(s.page_id for s in standins)}")
 
 
 def _args() -> dict[str, Any]:
@@ -189,6 +198,14 @@ def owner(psid: str) -> Response:
 @bp.get("/calls")
 def calls() -> Response:
     return jsonify(data=[list(call) for call in _standin().calls])
+
+
+@bp.get("/send_rate")
+def send_rate() -> Response:
+    """The Page's Send API calls per second as received (refused ones too) and its busiest
+    one-second window: what a benchmark checks against the Page's rate."""
+    standin = _standin()
+    return jsonify(page=standin.page_id, **standin.send_seconds())
 
 
 @bp.get("/webhooks")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from messenger.standin.errors import GraphError, injected
+from messenger.standin.page_rates import SendSeconds
 
 WINDOW_SECONDS = 1.0
 META_SEND_LIMIT = 300  # calls/s per Page (doc §6.2): the 100% mark of the usage header
@@ -44,19 +45,22 @@ class FaultQueue:
 
 
 class RateLimiter:
-    """A sliding one-second window of admitted calls; only admitted calls count."""
+    """A sliding one-second window of admitted calls; only admitted calls count against
+    the limit. `seconds` records every call, refused ones too."""
 
     def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
         self._now = now
         self._admitted: deque[float] = deque()
+        self.seconds = SendSeconds()
 
     def admit(self, limit: int | None) -> bool:
         now = self._now()
         self._forget_before(now - WINDOW_SECONDS)
-        if limit is not None and len(self._admitted) >= limit:
-            return False
-        self._admitted.append(now)
-        return True
+        admitted = limit is None or len(self._admitted) < limit
+        if admitted:
+            self._admitted.append(now)
+        self.seconds.record(admitted)
+        return admitted
 
     def usage_header(self, page_id: str, limit: int | None) -> str:
         """`X-Business-Use-Case-Usage`: the share of the window's allowance used (doc §6.3)."""

@@ -18,6 +18,7 @@ from messenger.standin import instagram, media, people
 from messenger.standin.control import CONTROL_PREFIX
 from messenger.standin.control import bp as control_bp
 from messenger.standin.errors import GraphError, bad_param, unknown_object
+from messenger.standin.fast_send import fast_send
 from messenger.standin.instagram import InstagramAccount
 from messenger.standin.page import Page
 from messenger.standin.params import call_body, list_param, recipient_of
@@ -55,6 +56,7 @@ def create_standin_app(standin: Standin, *, control: bool = True,
     app.register_error_handler(GraphError, _graph_error)
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_record_call)
+    app.wsgi_app = fast_send(app.wsgi_app, [standin, *others])  # type: ignore[method-assign]
     return app
 
 

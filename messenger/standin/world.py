@@ -282,6 +282,11 @@ class Standin(PeopleActions, InstagramLink):
         with self._lock:
             return self._limiter.usage_header(self.page_id, self.rate_limit_per_second)
 
+    def send_seconds(self) -> dict[str, Any]:
+        """Send API calls received per second, refused ones too (`page_rates.SendSeconds`)."""
+        with self._lock:
+            return self._limiter.seconds.summary()
+
     def graph(self, operation: Callable[[Page, float], T], *, recipient: str | None = None,
               platform: str | None = None) -> T:
         """Run one Page operation (handover, profiles, subscriptions) atomically, at `now`;

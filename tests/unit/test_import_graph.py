@@ -18,7 +18,7 @@ INFRASTRUCTURE = ("bot", "core", "messenger", "config", "preview", "serve")
 MAX_LINES = 250
 # over MAX_LINES before this check existed: they may shrink, not grow (split them first)
 OVER_ALREADY = {
-    "bench/ack.py": 291, "bench/e2e.py": 276, "bot/decisions.py": 254,
+    "bench/ack.py": 291, "bench/e2e.py": 258, "bot/decisions.py": 254,
     "bot/flows/schema.py": 324, "core/page_health.py": 261, "messenger/graph_http.py": 277,
     "messenger/standin/validate.py": 251, "messenger/standin/world.py": 345,
 }
