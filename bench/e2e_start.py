@@ -3,6 +3,7 @@ the Procfile's `web` line (or the naive peer) and its `worker` line with K proce
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,10 @@ from bench.load import StandinControl
 from bench.pages_setup import PageSet
 from bench.procs import VENV_BIN, Processes, bench_environ, free_port, wait_for_http
 from bench.signed import APP_ID, APP_SECRET
+
+# The stand-in under gevent (`messenger.standin.green`); BENCH_STANDIN=messenger.standin
+# runs it under cheroot, as the tests serve it.
+STANDIN_MODULE = os.environ.get("BENCH_STANDIN", "messenger.standin.green")
 
 
 class Started:
@@ -22,7 +27,7 @@ def start_standin(procs: Processes, latency: int, limit: int | None, pages: Page
                   ) -> tuple[StandinControl, int]:
     """The stand-in serving `pages` (each with its own token); its control and its pid."""
     port = free_port()
-    argv = [sys.executable, "-m", "messenger.standin", "--port", str(port),
+    argv = [sys.executable, "-m", STANDIN_MODULE, "--port", str(port),
             *pages.standin_argv(), "--app-id", APP_ID, "--app-secret", APP_SECRET,
             "--latency-ms", str(latency), "--no-echoes"]
     if limit:

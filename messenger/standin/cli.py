@@ -50,9 +50,8 @@ def _other_page(value: str) -> tuple[str, str] | None:
     return (page_id, token) if page_id and token else None
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+def build(args: argparse.Namespace) -> tuple[Standin, list[Standin]]:
+    """The first Page's stand-in and the others, set up as the arguments say."""
     pages = [(args.page_id, args.access_token),
              *(page for value in args.other_page if (page := _other_page(value)))]
     standin, *others = (
@@ -65,10 +64,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         page.rate_limit_per_second = args.rate_limit
     if args.instagram_id:
         standin.link_instagram(args.instagram_id)
+    return standin, others
+
+
+def announce(standin: Standin, others: Sequence[Standin], url: str) -> None:
+    pages = ", ".join(page.page_id for page in (standin, *others))
+    print(f"Graph API stand-in for Page{'s' * bool(others)} {pages} at {url}", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    standin, others = build(args)
     server, url = serve_standin(standin, args.host, args.port, threads=args.threads,
                                 others=others)
-    print(f"Graph API stand-in for Page{'s' * bool(others)} "
-          f"{', '.join(page_id for page_id, _ in pages)} at {url}", flush=True)
+    announce(standin, others, url)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -78,6 +88,3 @@ def main(argv: Sequence[str] | None = None) -> None:
     finally:
         print("stopping", flush=True)
         server.shutdown()
-        server.server_close()
-        for page in (standin, *others):
-            page.close()
