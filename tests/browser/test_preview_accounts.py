@@ -77,7 +77,8 @@ def test_from_the_sign_in_page_the_chat_link_reaches_the_bot_which_signs_the_cus
     """The preview's Chat Support links open the demo accounts: Get Started carries the
     my-tickets ref, the bot answers with the sign-in link, and the link signs in."""
     open_preview(browser, local)
-    browser.delete_all_cookies()  # signed out (cookies ignore the port another test used)
+    browser.get(f"{local.url}/login")  # signed out: off the preview first (see below)
+    browser.delete_all_cookies()
     browser.get(f"{local.url}/login")
     links = browser.find_elements(By.CSS_SELECTOR, "#chat-links a")
     assert [link.text for link in links] == [
@@ -99,7 +100,11 @@ def test_from_the_sign_in_page_the_chat_link_reaches_the_bot_which_signs_the_cus
 def test_the_instagram_chat_link_answers_with_the_sign_in_link_on_instagram(
         browser: WebDriver, local: LocalService) -> None:
     open_preview(browser, local)
-    browser.delete_all_cookies()  # signed out (cookies ignore the port another test used)
+    # Signed out: leave the preview first (a poll of its own still in flight could set
+    # an earlier test's session cookie again; the ticket pages do not poll), then drop
+    # the cookies.
+    browser.get(f"{local.url}/login")
+    browser.delete_all_cookies()
     browser.get(f"{local.url}/login")
     assert browser.current_url == f"{local.url}/login"
     link = wait(browser, "#chat-links a", "Demo Shop Spain on Instagram", timeout=20)
