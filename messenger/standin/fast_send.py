@@ -20,7 +20,8 @@ from urllib.parse import parse_qs
 
 from werkzeug.http import HTTP_STATUS_CODES
 
-from messenger.standin.errors import GraphError, bad_param, unknown_object
+from messenger.standin.errors import GraphError, bad_param
+from messenger.standin.params import check_page_node, token_of
 from messenger.standin.world import Standin
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -61,16 +62,12 @@ def _answer(environ: dict[str, Any], standins: Sequence[Standin], node: str, dat
             ) -> tuple[Standin, int, Any, bool]:
     """(the token's Page, status, JSON answer, whether the usage header goes with it)."""
     query = parse_qs(environ.get("QUERY_STRING", ""))
-    token = (query.get("access_token") or [None])[0]
-    header = environ.get("HTTP_AUTHORIZATION", "")
-    if token is None and header.startswith("Bearer "):
-        token = header.removeprefix("Bearer ")
+    token = token_of((query.get("access_token") or [None])[0], environ.get("HTTP_AUTHORIZATION", ""))
     standin = next((s for s in standins if token is not None and s.has_token(token)), standins[0])
     usage = False
     try:
         standin.check_credentials(token, (query.get("appsecret_proof") or [None])[0])
-        if node not in ("me", standin.page_id):
-            raise unknown_object(node, "POST")
+        check_page_node(node, standin.page_id, "POST")
         usage = True
         try:
             body = json.loads(data)

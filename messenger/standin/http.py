@@ -17,11 +17,11 @@ from werkzeug.routing import BaseConverter
 from messenger.standin import instagram, media, people
 from messenger.standin.control import CONTROL_PREFIX
 from messenger.standin.control import bp as control_bp
-from messenger.standin.errors import GraphError, bad_param, unknown_object
+from messenger.standin.errors import GraphError, bad_param
 from messenger.standin.fast_send import fast_send
 from messenger.standin.instagram import InstagramAccount
 from messenger.standin.page import Page
-from messenger.standin.params import call_body, list_param, recipient_of
+from messenger.standin.params import call_body, check_page_node, list_param, recipient_of, token_of
 from messenger.standin.world import Standin
 
 FEATURE_STATUS = {"hop_v2": False, "msgr_multi_app": True, "ig_multi_app": False}
@@ -74,10 +74,8 @@ def _drop_version(endpoint: str | None, values: dict[str, Any] | None) -> None:
 
 @graph.before_request
 def _authenticate() -> None:
-    token = request.args.get("access_token") or request.form.get("access_token")
-    header = request.headers.get("Authorization", "")
-    if token is None and header.startswith("Bearer "):
-        token = header.removeprefix("Bearer ")
+    token = token_of(request.args.get("access_token") or request.form.get("access_token"),
+                     request.headers.get("Authorization", ""))
     proof = request.args.get("appsecret_proof") or request.form.get("appsecret_proof")
     g.standin = _page_of_token(token)
     g.standin.check_credentials(token, proof)
@@ -201,8 +199,7 @@ def _profile(page: Page, node: str, fields: list[str]) -> dict[str, Any]:
 # Request helpers ------------------------------------------------------------------------------
 
 def _page_node(node: str) -> None:
-    if node not in ("me", _standin().page_id):
-        raise unknown_object(node, request.method)
+    check_page_node(node, _standin().page_id, request.method)
 
 
 # Answers ------------------------------------------------------------------------------------

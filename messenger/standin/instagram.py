@@ -22,7 +22,7 @@ from typing import Any
 
 from messenger.standin import events
 from messenger.standin.errors import GraphError, bad_param, unknown_object
-from messenger.standin.page import Page, Thread
+from messenger.standin.page import Page, Thread, put_thread
 from messenger.standin.validate import check_text
 from messenger.standin.validate_profile import profile_body
 
@@ -81,11 +81,7 @@ def add_user(account: InstagramAccount, igsid: str, *, name: str = "Ana Silva",
              username: str = "ana.silva", has_profile: bool = True) -> Thread:
     """An Instagram user who may write to the account (a thread, idle until they do)."""
     profile = {"name": name, "username": username, "has_profile": has_profile}
-    thread = account.threads.get(igsid)
-    if thread is None:
-        thread = account.threads[igsid] = Thread(psid=igsid, profile=profile)
-    thread.profile = profile
-    return thread
+    return put_thread(account.threads, igsid, profile)
 
 
 def user_profile(account: InstagramAccount, igsid: str, fields: list[str]) -> dict[str, Any]:

@@ -47,6 +47,15 @@ class Thread:
     control_calls: list[dict[str, Any]] = field(default_factory=list)  # our handover bodies
 
 
+def put_thread(threads: dict[str, Thread], user_id: str, profile: dict[str, Any]) -> Thread:
+    """The user's thread with `profile` (created idle, until they write, if new)."""
+    thread = threads.get(user_id)
+    if thread is None:
+        thread = threads[user_id] = Thread(psid=user_id, profile=profile)
+    thread.profile = profile
+    return thread
+
+
 class Page:
     webhook_object = "page"  # the `object` of its webhooks
 

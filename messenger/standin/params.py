@@ -8,9 +8,22 @@ from typing import Any
 
 from flask import request
 
-from messenger.standin.errors import bad_param
+from messenger.standin.errors import bad_param, unknown_object
 
 _CREDENTIALS = ("access_token", "appsecret_proof")
+
+
+def token_of(param: str | None, authorization: str) -> str | None:
+    """The call's access token: the `access_token` parameter, else a Bearer header."""
+    if param is None and authorization.startswith("Bearer "):
+        return authorization.removeprefix("Bearer ")
+    return param
+
+
+def check_page_node(node: str, page_id: str, method: str) -> None:
+    """A Page edge (`/<node>/messages`...) is reached as `me` or by the token's Page id."""
+    if node not in ("me", page_id):
+        raise unknown_object(node, method)
 
 
 def recipient_of(body: Any) -> str | None:

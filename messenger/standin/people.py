@@ -9,7 +9,7 @@ from typing import Any
 
 from messenger.standin import events
 from messenger.standin.errors import GraphError, StandinError, bad_param, unknown_object
-from messenger.standin.page import Page, Thread, Webhook
+from messenger.standin.page import Page, Thread, Webhook, put_thread
 
 PROFILE_FIELDS = ("id", "name", "first_name", "last_name", "profile_pic", "locale", "timezone")
 DEFAULT_PROFILE_FIELDS = ("first_name", "last_name", "profile_pic", "id")
@@ -19,11 +19,7 @@ def add_user(page: Page, psid: str, *, first_name: str, last_name: str, locale: 
              has_profile: bool) -> Thread:
     profile = {"first_name": first_name, "last_name": last_name, "locale": locale,
                "has_profile": has_profile}
-    thread = page.threads.get(psid)
-    if thread is None:
-        thread = page.threads[psid] = Thread(psid=psid, profile=profile)
-    thread.profile = profile
-    return thread
+    return put_thread(page.threads, psid, profile)
 
 
 def user_profile(page: Page, psid: str, fields: list[str]) -> dict[str, Any]:

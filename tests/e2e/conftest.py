@@ -11,9 +11,11 @@ from pathlib import Path
 import psycopg
 import pytest
 from redis import Redis
+from sqlalchemy.engine import Engine
 
 from config.settings import Settings
 from core import runtime
+from core.db import make_engine
 from messenger.standin import Standin, serve_standin
 from tests.conftest import make_settings
 from tests.support import payloads as p
@@ -37,6 +39,18 @@ def postgres_url() -> Iterator[str]:
     yield f"{base}/{name}"
     with psycopg.connect(POSTGRES, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    """An empty database, for the migration tests: each runs on SQLite and on PostgreSQL."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = f"sqlite:///{tmp_path / 'desk.db'}"
+    db = make_engine(url, pool_size=2)
+    request.addfinalizer(db.dispose)
+    return db
 
 
 @pytest.fixture

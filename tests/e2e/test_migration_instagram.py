@@ -3,28 +3,14 @@ their rows with no username; a downgrade drops the column and keeps the rows."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 from core import schema
-from core.db import make_engine
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    if request.param == "postgresql":
-        url = request.getfixturevalue("postgres_url")
-    else:
-        url = f"sqlite:///{tmp_path / 'desk.db'}"
-    db = make_engine(url, pool_size=2)
-    request.addfinalizer(db.dispose)
-    return db
 
 
 def test_username_is_added_empty_and_dropped_on_downgrade(engine: Engine) -> None:

@@ -3,29 +3,15 @@ are Messenger's, existing tickets take their customer's Page and the channel the
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from alembic import command
 from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Engine
 
 from core import schema
-from core.db import make_engine
 from tests.support.migrations import BASELINE_ROWS
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    if request.param == "postgresql":
-        url = request.getfixturevalue("postgres_url")
-    else:
-        url = f"sqlite:///{tmp_path / 'desk.db'}"
-    db = make_engine(url, pool_size=2)
-    request.addfinalizer(db.dispose)
-    return db
 
 
 def _fill(engine: Engine) -> None:

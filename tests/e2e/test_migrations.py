@@ -22,17 +22,6 @@ pytestmark = pytest.mark.e2e
 import_models()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    if request.param == "postgresql":
-        url = request.getfixturevalue("postgres_url")
-    else:
-        url = f"sqlite:///{tmp_path / 'desk.db'}"
-    db = make_engine(url, pool_size=2)
-    request.addfinalizer(db.dispose)
-    return db
-
-
 def _revisions_after_baseline() -> list[str]:
     """Every revision from the one after the baseline up to head, oldest first."""
     walked = [script.revision for script in schema.script().walk_revisions("base", "heads")]
