@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam, event
+from sqlalchemy import Insert, Select, Table, bindparam, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, col, select
@@ -122,12 +122,14 @@ def _decide(rt: Runtime, items: list[Queued]) -> Decided:
     flows = rt.flows_for(account.id).current
     keys = [event_key(item) for item in items]
     with session_scope(rt.engine) as session:
-        found = session.exec(_CUSTOMER, params={
+        probes, query = _customer_query()
+        found = session.exec(query, params={
             "page_id": first.page_id, "psid": first.psid, "keys": keys}).first()
-        customer, any_handled = found if found is not None else (None, False)
+        customer, any_handled, *answers = found if found is not None else (None, False)
         if customer is None or (not customer.profile_checked
                                 and any(item.kind in PROFILE_KINDS for item in items)):
             raise _NeedsProfile
+        session.info[extensions.RUN_PROBES] = dict(zip(probes, answers, strict=True))
         handled = set(session.exec(_HANDLED, params={"keys": keys})) if any_handled else set()
         rows = _Rows(session)
         decided = Decided(customer)
@@ -152,10 +154,24 @@ def _decide(rt: Runtime, items: list[Queued]) -> Decided:
 
 # Built once (a statement's construction and cache key cost more than its round trip's
 # CPU). The customer comes with whether any of the run's events was decided before (a
-# re-run), so a first run, the usual case, reads the handled markers in no second query.
-_HANDLED = select(HandledEvent.key).where(col(HandledEvent.key).in_(bindparam("keys", expanding=True)))
-_CUSTOMER = select(Customer, _HANDLED.exists()).where(
-    Customer.page_id == bindparam("page_id"), Customer.psid == bindparam("psid"))
+# re-run), so a first run, the usual case, reads the handled markers in no second query;
+# and with the answers of the features' run probes (`extensions.register_run_probe`).
+_KEYS = bindparam("keys", expanding=True)
+_HANDLED = select(HandledEvent.key).where(col(HandledEvent.key).in_(_KEYS))
+_customer_queries: dict[tuple[str, ...], Select[Any]] = {}
+
+
+def _customer_query() -> tuple[tuple[str, ...], Select[Any]]:
+    """The probes' names and the query that loads the customer with their answers."""
+    probes = extensions.run_probes()
+    names = tuple(probes)
+    query = _customer_queries.get(names)
+    if query is None:
+        query = select(Customer, _HANDLED.exists(),
+                       *(probes[name](col(Customer.id), _KEYS) for name in names)).where(
+            Customer.page_id == bindparam("page_id"), Customer.psid == bindparam("psid"))
+        _customer_queries[names] = query
+    return names, query
 
 
 def _joins(previous: Decision, customer: Customer, item: Queued) -> bool:

@@ -10,7 +10,10 @@ a second, different handler under a name already taken is a programming error.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+from sqlalchemy import BindParameter, ColumnElement
+from sqlalchemy.orm import Session
 
 from bot.flows.schema import Flow
 from bot.models import Customer
@@ -28,6 +31,11 @@ ActionHandler = Callable[[Turn, Flow | None], None]
 PayloadHandler = Callable[[Turn, str], bool]  # keyed by the payload's prefix
 CallFollowUp = Callable[[Turn, "CallOutcome"], bool]  # False: cancel the turn's pending calls
 Executor = Callable[["Runtime", Customer, "Call"], str | None]  # an outbox call's result
+# A yes/no question about the customer a feature asks once per run of events, answered
+# in the query that loads the customer (bot.decisions): given the customer's id column
+# and the run's event keys (an expanding bind parameter), an EXISTS expression.
+RunProbe = Callable[[ColumnElement[Any], BindParameter[Any]], ColumnElement[bool]]
+RUN_PROBES = "bot.run_probes"  # session.info key: probe name -> the run's answer
 
 # When a turn hook runs, whatever the order features register in:
 # observe    sees every event and never handles it (files are kept whoever has the thread);
@@ -44,6 +52,7 @@ _actions: dict[str, ActionHandler] = {}
 _payloads: dict[str, PayloadHandler] = {}
 _follow_ups: dict[str, CallFollowUp] = {}
 _executors: dict[str, tuple[Executor, bool]] = {}
+_probes: dict[str, RunProbe] = {}
 
 
 def register_turn_hook(hook: TurnHook, *, phase: TurnPhase) -> None:
@@ -77,6 +86,12 @@ def register_executor(kind: str, executor: Executor, *, graph_call: bool = True)
     """How an outbox call of `kind` is made. `graph_call=False`: no Graph API call, so a
     paused Page (core.page_health) does not hold it back."""
     _claim(_executors, kind, (executor, graph_call), "outbox call")
+
+
+def register_run_probe(name: str, probe: RunProbe) -> None:
+    """Ask `probe` with the customer's row of each run; its turns read the answer with
+    `run_probe(session, name)`, saving a query of their own per run."""
+    _claim(_probes, name, probe, "run probe")
 
 
 def _claim(table: dict[str, object], key: str, value: object, what: str) -> None:
@@ -113,3 +128,14 @@ def call_follow_ups() -> dict[str, CallFollowUp]:
 def executor(kind: str) -> tuple[Executor, bool] | None:
     """The registered executor of an outbox call and whether it calls the Graph API."""
     return _executors.get(kind)
+
+
+def run_probes() -> dict[str, RunProbe]:
+    return dict(_probes)
+
+
+def run_probe(session: Session, name: str) -> bool | None:
+    """The answer of probe `name` for the run decided in `session`; None if it was not asked
+    (a turn built outside `bot.decisions`, or a probe registered after the run started)."""
+    answers: dict[str, bool] = session.info.get(RUN_PROBES, {})
+    return answers.get(name)

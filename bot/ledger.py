@@ -1,8 +1,13 @@
-"""What a run's Graph calls came to, journaled in Redis the moment it is known.
+"""What a run's Graph calls came to, journaled in Redis before anything else happens.
 
-Before a send, the journal gets "attempted" (with the time); when Meta answers,
-the outcome replaces it. A crash in between leaves the mark, and the next run
-settles the send by its echo (`bot.echoes`) instead of repeating it blindly.
+Before a send, the journal gets "attempted" (with the time); once Meta has
+answered, the outcome replaces it. A crash in between leaves the mark, and the
+next run settles the send by its echo (`bot.echoes`) instead of repeating it
+blindly. An outcome rides with the next thing the run journals or does: the
+next send's "attempted" mark (one round trip for both), or, before any other
+call, a follow-up or the database write, a round trip of its own. So nothing
+but this process's own CPU stands between Meta's answer and the journal, as
+before, at one round trip per send instead of two.
 The database learns the outcomes in one transaction per run (`Ledger.write`),
 after which the journal is dropped with the events (`Mailbox.done_many`).
 """
@@ -29,9 +34,10 @@ OWED = "owed"  # Meta answered that it did not take the call: it is still owed
 
 
 class Ledger:
-    """What the run's calls came to. Each outcome is journaled in Redis the moment Meta
-    answers (one round trip), so a crash never repeats a call; the database learns
-    them in one transaction per run (`write`), after which the journal is dropped."""
+    """What the run's calls came to. Each outcome is journaled in Redis before the run
+    does anything else (with the next send's mark, or on its own: `flush`), so a crash
+    never repeats a call; the database learns them in one transaction per run
+    (`write`), after which the journal is dropped."""
 
     def __init__(self, rt: Runtime, customer: Customer) -> None:
         self.rt = rt
@@ -42,6 +48,7 @@ class Ledger:
         self._made: dict[str, str] | None = None  # the journal, read once when needed
         self._receipts: dict[str, str] | None = None  # our echoes waiting, read once if needed
         self.settled: dict[str, str] = {}  # call key -> mid: owed sends that reached Meta
+        self._unjournaled: dict[str, str] = {}  # outcomes riding with the next journal write
 
     def pending(self, event_keys: list[str]) -> dict[str, list[Call]]:
         """Calls still owed by events decided earlier. Calls the journal says were made (a
@@ -102,20 +109,40 @@ class Ledger:
         return None
 
     def attempt(self, call: Call) -> None:
-        """Note that a send is about to go out (its outcome is unknown until `note`)."""
-        self.rt.mailbox.journal(self.customer_key, call.key,
-                                json.dumps([ATTEMPTED, None, None, echoes.now_ms()]))
+        """Note that a send is about to go out (its outcome is unknown until `note`), with
+        the outcomes noted since the last journal write, in one round trip."""
+        self._journal(call.key, json.dumps([ATTEMPTED, None, None, echoes.now_ms()]))
 
     def owed(self, call: Call) -> None:
         """Meta answered with a retryable refusal: the call is owed, no echo to wait for."""
-        self.rt.mailbox.journal(self.customer_key, call.key, json.dumps([OWED, None, None]))
+        self._journal(call.key, json.dumps([OWED, None, None]))
 
     def note(self, call: Call, status: str, result: str | None, error: str | None) -> None:
-        # kept first, so `write` records it even if Redis fails now
+        """What Meta answered; journaled with the next send's mark, or by `flush`. The
+        caller flushes before any call that is not a send (`bot.outbox`)."""
         self.outcomes.append((call, status, result, error, utcnow()))
-        self.rt.mailbox.journal(self.customer_key, call.key, json.dumps([status, result, error]))
+        self._unjournaled[call.key] = json.dumps([status, result, error])
+
+    def flush(self) -> None:
+        """Journal the outcomes noted since the last journal write (one round trip, if any)."""
+        if self._unjournaled:
+            entries, self._unjournaled = self._unjournaled, {}
+            self.rt.mailbox.journal(self.customer_key, entries)
+
+    def _journal(self, call_key: str, entry: str) -> None:
+        entries, self._unjournaled = self._unjournaled, {}
+        entries[call_key] = entry
+        self.rt.mailbox.journal(self.customer_key, entries)
 
     def write(self) -> None:
+        """Journal what is not yet (a database failure must not lose it), then record the
+        outcomes in the database, in one transaction."""
+        try:
+            self.flush()
+        finally:  # Redis down: the database still learns them, and the error is raised
+            self._record()
+
+    def _record(self) -> None:
         if not self.outcomes:
             return
         outcomes, self.outcomes = self.outcomes, []

@@ -98,6 +98,8 @@ def _deliver_event(rt: Runtime, customer: Customer, event_key: str, calls: list[
             else:
                 if call.kind == "send":
                     ledger.attempt(call)  # a crash before the outcome leaves this mark
+                else:
+                    ledger.flush()  # the outcomes before it are journaled before it is made
                 outcome = CallOutcome(call.kind, result=_execute(rt, customer, call))
         except GraphError as exc:
             if exc.retryable and not retry_budget.spent(rt.redis, call.event_key, exc):

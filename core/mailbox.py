@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,9 +156,14 @@ class Mailbox:
                              args=[customer, limit, int(release), *(item.member for item in items)])
         return [_queued(customer, _text(member)) for member in members]
 
-    def journal(self, customer: str, call: str, outcome: str) -> None:
-        """Note at once, in one round trip, that a call was made (see bot.outbox)."""
-        self._journal(keys=[_journal(customer)], args=[call, outcome, SEEN_TTL_SECONDS * 1000])
+    def journal(self, customer: str, outcomes: Mapping[str, str]) -> None:
+        """Note, in one round trip, what calls came to: call key -> outcome (bot.ledger)."""
+        if not outcomes:
+            return
+        args: list[Any] = [SEEN_TTL_SECONDS * 1000]
+        for call, outcome in outcomes.items():
+            args.extend((call, outcome))
+        self._journal(keys=[_journal(customer)], args=args)
 
     def journaled(self, customer: str) -> dict[str, str]:
         """The calls noted by `journal` and not yet cleared by `done_many`."""

@@ -142,12 +142,12 @@ if redis.call('LLEN', 'sd:ready') == 0 then return false end
 return reserve(now, ttl, max)
 """
 
-# KEYS[1]: a customer's journal (HASH call key -> outcome). ARGV: call key, outcome,
-# the journal's TTL in ms. Notes that a call was made (bot.outbox), atomically with
-# the TTL that keeps an abandoned journal from living forever.
+# KEYS[1]: a customer's journal (HASH call key -> outcome). ARGV: the journal's TTL in
+# ms, then call key and outcome pairs. Notes what calls came to (bot.ledger), atomically
+# with the TTL that keeps an abandoned journal from living forever.
 JOURNAL = """
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
 """
 

@@ -14,8 +14,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from attachments.outbound import FILE_CALL
 from attachments.queries import of_reply
@@ -29,7 +28,7 @@ from core.db import session_scope
 from core.i18n import say
 from core.mailbox import Queued
 from messenger.errors import OutsideMessagingWindow
-from tickets import i18n, links, resolved, service, wizard
+from tickets import i18n, links, resolved, service, unseen, wizard
 from tickets.jobs import enqueue_mails, pending_mail_ids
 from tickets.models import Ticket, TicketReply, utcnow
 from tickets.notify import REPLY_EVENT
@@ -42,7 +41,6 @@ log = logging.getLogger(__name__)
 RESOLVE_PREFIX = "ticket:resolve:"
 REPLY_SENT = "tickets.reply_sent"  # outbox follow-up name
 FILE_SENT = "tickets.file_sent"  # outbox follow-up of an agent's file
-NOT_YET_SEEN = ("queued", "waiting")
 
 
 def turn_hook(turn: Turn) -> bool:
@@ -144,49 +142,13 @@ def mention_waiting(turn: Turn) -> None:
         return  # a turn built by hand (tests of other features): no database to look in
     key = event_key(turn)
     with turn_session(turn) as session:
-        for reply, ticket in _unseen_replies(session, turn, key):
+        for reply, ticket in unseen.replies(session, turn, key):
             turn.send(*replies.text_messages(
                 say(turn.locale, i18n.WAITING_INTRO, number=ticket.id) + f"\n\n{reply.body}"))
             turn.send(_ticket_buttons(turn, ticket))
             _send_files(turn, session, reply, {"messaging_type": "RESPONSE"})
             reply.messenger, reply.delivered_in = "delivered", key
             session.add(reply)
-
-
-def _unseen_replies(session: Session, turn: Turn, key: str) -> list[tuple[TicketReply, Ticket]]:
-    """The customer's replies not yet seen on Messenger, read once per transaction: the
-    turns of one run (`bot.decisions`) share the rows, and each sees the others'
-    changes to them (a reply one turn delivered is not delivered again by the next)."""
-    cache: dict[int | None, list[tuple[TicketReply, Ticket]]] = session.info.setdefault(
-        "tickets.unseen_replies", {})
-    if turn.customer.id not in cache and not _any_unseen(session, turn.customer.id, key):
-        cache[turn.customer.id] = []
-    if turn.customer.id not in cache:
-        cache[turn.customer.id] = list(session.exec(
-            select(TicketReply, Ticket).join(Ticket)
-            .where(Ticket.customer_id == turn.customer.id,
-                   or_(col(TicketReply.messenger).in_(NOT_YET_SEEN), TicketReply.delivered_in == key))
-            .order_by(TicketReply.id)  # type: ignore[arg-type]
-        ).all())
-    return [(reply, ticket) for reply, ticket in cache[turn.customer.id]
-            if reply.messenger in NOT_YET_SEEN or reply.delivered_in == key]
-
-
-# Built once: most customers have no reply waiting, and this probe costs a fraction of
-# building and loading the ORM query below (~0.5 ms of CPU per run of events).
-_UNSEEN_PROBE = (
-    select(TicketReply.id).join(Ticket)
-    .where(Ticket.customer_id == bindparam("customer_id"),
-           or_(col(TicketReply.messenger).in_(NOT_YET_SEEN),
-               TicketReply.delivered_in == bindparam("key")))
-    .limit(1)
-)
-
-
-def _any_unseen(session: Session, customer_id: int | None, key: str) -> bool:
-    """Whether `_unseen_replies` could find any: the same condition, as one bare row."""
-    params = {"customer_id": customer_id, "key": key}
-    return session.connection().execute(_UNSEEN_PROBE, params).first() is not None
 
 
 def _ticket_buttons(turn: Turn, ticket: Ticket) -> replies.Message:

@@ -163,8 +163,8 @@ def test_a_send_with_a_follow_up_settled_by_its_echo_runs_the_follow_up_once(
         session.commit()
         session.refresh(customer)
     customer_key = f"{d.fake.page_id}:{PSID}"
-    d.rt.mailbox.journal(customer_key, f"{key}#0", json.dumps(["attempted", None, None,
-                                                               int(time.time() * 1000)]))
+    d.rt.mailbox.journal(customer_key, {f"{key}#0": json.dumps(["attempted", None, None,
+                                                                int(time.time() * 1000)])})
     echo = p.echo(PSID, "An agent's reply", p.APP_ID)
     echo["message"]["metadata"] = f"sd:{key}#0"
     assert d.post(p.page(echo)) == 200

@@ -129,8 +129,10 @@ def test_journaled_outcomes_survive_until_their_events_are_done(any_redis: Redis
     customer = box.claim(1)
     assert customer is not None
     items = box.peek_many(customer, 2)
-    box.journal(customer, "k#0", '["sent", "m_1", null]')
-    box.journal(customer, "k#1", '["failed", null, "refused"]')
+    box.journal(customer, {"k#0": '["attempted", null, null, 1]'})
+    box.journal(customer, {"k#0": '["sent", "m_1", null]', "k#1": '["attempted", null, null, 2]'})
+    box.journal(customer, {"k#1": '["failed", null, "refused"]'})
+    box.journal(customer, {})  # nothing to note: no round trip, nothing changes
     assert box.journaled(customer) == {"k#0": '["sent", "m_1", null]',
                                        "k#1": '["failed", null, "refused"]'}
     assert 0 < redis.pttl(f"sd:sent:{customer}") <= SEEN_TTL_SECONDS * 1000
@@ -140,9 +142,9 @@ def test_journaled_outcomes_survive_until_their_events_are_done(any_redis: Redis
 
 def test_the_journal_is_written_after_redis_forgets_its_scripts(redis: Redis) -> None:
     box = Mailbox(redis)
-    box.journal("page:6", "k#0", "first")
+    box.journal("page:6", {"k#0": "first"})
     redis.script_flush()
-    box.journal("page:6", "k#1", "second")
+    box.journal("page:6", {"k#1": "second"})
     assert box.journaled("page:6") == {"k#0": "first", "k#1": "second"}
 
 
@@ -154,7 +156,7 @@ def test_done_events_leave_and_the_next_ones_come_back(any_redis: Redis) -> None
     assert customer is not None
     first = box.peek_many(customer, 2)
     box.failed_attempt(first[0])
-    box.journal(customer, "k#0", "sent")
+    box.journal(customer, {"k#0": "sent"})
     box.ingest(incoming(p.text("7", "late", mid="m7_late", timestamp=2000)))  # arrives meanwhile
     rest = box.done_many(first, then_peek=5)
     assert [item.event["message"]["text"] for item in rest] == ["m2", "late"]
