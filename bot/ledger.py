@@ -130,9 +130,8 @@ class Ledger:
             self.rt.mailbox.journal(self.customer_key, entries)
 
     def _journal(self, call_key: str, entry: str) -> None:
-        entries, self._unjournaled = self._unjournaled, {}
-        entries[call_key] = entry
-        self.rt.mailbox.journal(self.customer_key, entries)
+        self._unjournaled[call_key] = entry
+        self.flush()
 
     def write(self) -> None:
         """Journal what is not yet (a database failure must not lose it), then record the

@@ -58,6 +58,7 @@ def test_a_crash_while_a_reply_is_on_its_way_repeats_none_of_those_meta_answered
         tmp_path: Path, redis: Redis, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """An answered send's outcome rides with the next send's mark: a crash during that
     next send still finds the first one journaled."""
+    assert len(WORDS) > 2
     with desk(tmp_path, redis_url, echo_wait_ms=0) as d:
         queue_words(d, "7310", WORDS)
         before = len(d.fake.sent("7310"))
@@ -73,7 +74,6 @@ def test_a_crash_while_a_reply_is_on_its_way_repeats_none_of_those_meta_answered
         with pytest.raises(Killed):
             d.work()
         assert len(d.fake.sent("7310")) - before == 2
-        assert len(WORDS) > 2
         journaled = d.rt.mailbox.journaled(f"{d.fake.page_id}:7310")
         assert [json.loads(journaled[key])[0] for key in made] == ["sent", "sent"]
         monkeypatch.undo()
