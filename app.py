@@ -26,7 +26,8 @@ from core.logs import configure_logging
 from core.schema import SchemaError
 from messenger.setup_cli import messenger_cli
 from preview.chat import make_chat_command
-from tickets.cli import tickets_cli, users_cli
+from tickets.cli import tickets_cli
+from tickets.users_cli import users_cli
 
 
 def create_app(settings: Settings | None = None) -> Flask:

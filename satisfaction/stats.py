@@ -68,11 +68,14 @@ class ChatRatingRow:
     comment: str | None
 
 
-def recent_chat_ratings(session: Session, *, limit: int = 50) -> list[ChatRatingRow]:
-    """The latest chats that came back from the inbox, newest first, with their rating."""
-    rows = session.exec(
-        select(ChatRating, Customer).join(Customer, Customer.id == ChatRating.customer_id)  # type: ignore[arg-type]
-        .order_by(col(ChatRating.id).desc()).limit(limit)).all()
+def recent_chat_ratings(session: Session, *, accounts: frozenset[str] | None = None,
+                        limit: int = 50) -> list[ChatRatingRow]:
+    """The latest chats that came back from the inbox, newest first, with their rating;
+    only those of customers of `accounts` (Page or Instagram account ids) if given."""
+    query = select(ChatRating, Customer).join(Customer, Customer.id == ChatRating.customer_id)  # type: ignore[arg-type]
+    if accounts is not None:
+        query = query.where(col(Customer.page_id).in_(sorted(accounts)))
+    rows = session.exec(query.order_by(col(ChatRating.id).desc()).limit(limit)).all()
     return [ChatRatingRow(rating.id or 0, customer.first_name or f"…{customer.psid[-4:]}",
                           rating.returned_at, rating.status, rating.rating, rating.comment)
             for rating, customer in rows]

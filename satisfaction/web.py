@@ -1,5 +1,6 @@
 """`/tickets/ratings`: the latest chats the Page Inbox gave back, with the customer's rating,
-for staff only. (A ticket's rating is on its own page.)"""
+for staff only, each agent their Pages' (tickets.scope). (A ticket's rating is on its own
+page.)"""
 
 from __future__ import annotations
 
@@ -21,4 +22,5 @@ bp.after_request(secure_headers)
 def index(viewer: Viewer) -> tuple[str, int]:
     if not viewer.is_staff:
         return error_page(viewer, "forbidden", 403)
-    return render("satisfaction/ratings.html", viewer, ratings=recent_chat_ratings(db()))
+    ratings = recent_chat_ratings(db(), accounts=viewer.scope.account_ids)
+    return render("satisfaction/ratings.html", viewer, ratings=ratings)

@@ -15,6 +15,7 @@ from core.bearer import bearer_ok
 from tickets.errors import TicketNotFound
 from tickets.models import STATUSES, OutboundMail, Ticket, TicketReply, as_utc
 from tickets.queries import Filters, TicketRow, list_tickets, mails_of, replies_of, visible_ticket
+from tickets.scope import EVERYTHING
 from tickets.webapp import configure, db, runtime
 
 bp = Blueprint("tickets_api", __name__, url_prefix="/api/tickets")
@@ -54,7 +55,7 @@ def index() -> Answer:
 def show(ticket_id: int) -> Answer:
     session = db()
     try:
-        ticket = visible_ticket(session, ticket_id, customer_id=None)
+        ticket = visible_ticket(session, ticket_id, scope=EVERYTHING)
     except TicketNotFound:
         return jsonify(error="no such ticket"), 404
     detail = _detail(ticket, replies_of(session, ticket_id), mails_of(session, ticket_id))

@@ -11,7 +11,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields, replace
 from functools import cache, wraps
 from typing import Any
 
@@ -26,6 +26,7 @@ from tickets.agents import end_sessions, session_epoch
 from tickets.i18n import locale_of
 from tickets.models import Agent
 from tickets.password_gate import PasswordGate, off_the_loop
+from tickets.scope import EVERYTHING, Scope, pages_scope
 from tickets.service import customer_name
 from tickets.webapp import browser_locale, db, runtime
 
@@ -41,6 +42,9 @@ class Viewer:
     name: str
     locale: str
     epoch: str = ""  # cookies from before epochs (or forged without one) never match
+    # A staff member's Pages, read from their account on every request (never from the
+    # cookie), so `users set-pages` applies at their next click.
+    pages: Scope = field(default=EVERYTHING, compare=False)
 
     @property
     def is_staff(self) -> bool:
@@ -51,26 +55,49 @@ class Viewer:
         """The tickets this viewer is limited to; None for staff (all tickets)."""
         return None if self.is_staff else self.id
 
+    @property
+    def scope(self) -> Scope:
+        """What this viewer may see (tickets.scope)."""
+        return self.pages if self.is_staff else Scope(customer_id=self.id)
+
+
+COOKIE_FIELDS = tuple(f.name for f in fields(Viewer) if f.name != "pages")
+
 
 def current_viewer() -> Viewer | None:
     data = session.get(SESSION_KEY)
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not set(data) <= set(COOKIE_FIELDS):
         return None
     try:
         viewer = Viewer(**data)
     except TypeError:
         return None
-    if not _still_signed_in(viewer):
-        session.clear()
-        return None
-    return viewer
-
-
-def _still_signed_in(viewer: Viewer) -> bool:
     if viewer.is_staff:
-        agent = db().get(Agent, viewer.id)
-        return agent is not None and agent.active and hmac.compare_digest(
-            session_epoch(agent).encode(), str(viewer.epoch).encode())
+        agent = _signed_in_agent(viewer)
+        if agent is not None:
+            return replace(viewer, pages=agent_scope(agent))
+    elif _customer_still_signed_in(viewer):
+        return viewer
+    session.clear()
+    return None
+
+
+def agent_scope(agent: Agent) -> Scope:
+    """An admin, or an agent bound to no Page, sees every Page's tickets."""
+    if agent.role == "admin" or agent.pages is None:
+        return EVERYTHING
+    return pages_scope(agent.pages, runtime().pages)
+
+
+def _signed_in_agent(viewer: Viewer) -> Agent | None:
+    agent = db().get(Agent, viewer.id)
+    if agent is not None and agent.active and hmac.compare_digest(
+            session_epoch(agent).encode(), str(viewer.epoch).encode()):
+        return agent
+    return None
+
+
+def _customer_still_signed_in(viewer: Viewer) -> bool:
     try:
         current = runtime().redis.get(_customer_epoch_key(viewer.id))
     except RedisError as error:  # fail closed: the customer is shown the sign-in page
@@ -82,7 +109,7 @@ def _still_signed_in(viewer: Viewer) -> bool:
 def sign_in(viewer: Viewer) -> None:
     lang = session.get("lang")
     session.clear()  # a fresh session: nothing carried over from before sign-in
-    session[SESSION_KEY] = asdict(viewer)
+    session[SESSION_KEY] = {name: getattr(viewer, name) for name in COOKIE_FIELDS}
     if lang:
         session["lang"] = lang
     session.permanent = True

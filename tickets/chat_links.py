@@ -29,10 +29,11 @@ class ChatLink:
     missing: str | None = None  # why not, for staff: "page_id" | "instagram_username"
 
 
-def chat_links(pages: PagesDirectory, session: Session, *, preview: str | None = None
-               ) -> list[ChatLink]:
+def chat_links(pages: PagesDirectory, session: Session, *, preview: str | None = None,
+               only: frozenset[str] | None = None) -> list[ChatLink]:
     """Each served Page's Messenger link, followed by its Instagram link when known.
-    `preview`: the local preview's address, where the links open the demo accounts instead."""
+    `preview`: the local preview's address, where the links open the demo accounts instead;
+    `only`: these Pages' (an agent bound to them), not every Page's."""
     if pages.single:
         page_id = _learned_page_id(session)
         if page_id is None:
@@ -40,6 +41,8 @@ def chat_links(pages: PagesDirectory, session: Session, *, preview: str | None =
         return [ChatLink("", "messenger", messenger_url(page_id))]
     links: list[ChatLink] = []
     for page in pages.pages:
+        if only is not None and page.id not in only:
+            continue
         links.append(ChatLink(page.name, "messenger", _in_preview(preview, page.id)
                               or messenger_url(page.username or page.id)))
         if page.instagram_id and (page.instagram_username or preview):

@@ -1,5 +1,4 @@
-"""`flask tickets ...` (for the mail server's pipe and the operator) and
-`flask users create-agent` (staff accounts of the ticket screen).
+"""`flask tickets ...`: for the mail server's pipe and the operator.
 
 `ingest-email` exits with sysexits codes a mail server understands: 0 taken
 (or an automatic reply, kept), 65 unreadable mail, 67 kept as unmatched: it
@@ -15,24 +14,20 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from redis.exceptions import RedisError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
-from werkzeug.security import generate_password_hash
 
 from core.db import session_scope
 from core.runtime import Runtime
-from tickets import agents
 from tickets.errors import UnparsableEmail
 from tickets.ingest import ingest_email
 from tickets.jobs import enqueue_mails, stuck_mail_ids
-from tickets.models import Agent, OutboundMail, as_utc
+from tickets.models import OutboundMail, as_utc
 from tickets.unmatched import unmatched_mail
 
 EX_DATAERR, EX_NOUSER, EX_TEMPFAIL = 65, 67, 75
-MIN_PASSWORD = 10
 
 tickets_cli = AppGroup("tickets", help="Email Support tickets.")
-users_cli = AppGroup("users", help="Staff accounts of the ticket screen.")
 
 
 def _runtime() -> Runtime:
@@ -86,64 +81,3 @@ def send_pending() -> None:
         stuck = stuck_mail_ids(session)
     enqueue_mails(rt, [*ids, *stuck])
     click.echo(f"{len(ids) + len(stuck)} emails queued ({len(stuck)} stuck in sending)")
-
-
-@users_cli.command("create-agent")
-@click.argument("email")
-@click.option("--name", required=True, help="Shown on the ticket screen and on replies.")
-@click.option("--admin", is_flag=True, help="An admin rather than an agent.")
-@click.password_option(help="Prompted for when not given (at least 10 characters).")
-def create_agent(email: str, name: str, admin: bool, password: str) -> None:
-    """Create a staff account that signs in to the ticket screen with a password."""
-    email = email.strip().lower()
-    if "@" not in email:
-        raise click.BadParameter("expected an email address", param_hint="EMAIL")
-    if len(password) < MIN_PASSWORD:
-        raise click.BadParameter(f"use at least {MIN_PASSWORD} characters", param_hint="--password")
-    agent = Agent(email=email, name=name.strip(), password_hash=generate_password_hash(password),
-                  role="admin" if admin else "agent")
-    try:
-        with session_scope(_runtime().engine) as session:
-            session.add(agent)
-    except IntegrityError:
-        raise click.ClickException(f"{email} already has an account") from None
-    click.echo(f"{agent.role} {email} created")
-
-
-@users_cli.command("list")
-def list_agents() -> None:
-    """Every staff account: email, role, active or not, name."""
-    with session_scope(_runtime().engine) as session:
-        accounts = session.exec(select(Agent).order_by(Agent.email)).all()
-        if not accounts:
-            click.echo("no staff accounts; create one with `users create-agent`")
-        for agent in accounts:
-            state = "active" if agent.active else "deactivated"
-            click.echo(f"{agent.email}\t{agent.role}\t{state}\t{agent.name}")
-
-
-@users_cli.command("deactivate")
-@click.argument("email")
-def deactivate_agent(email: str) -> None:
-    """Stop an account signing in, and end its sessions everywhere."""
-    with session_scope(_runtime().engine) as session:
-        try:
-            agents.deactivate(session, email)
-        except agents.NoSuchAgent:
-            raise click.ClickException(f"no account for {email.strip().lower()}") from None
-    click.echo(f"{email.strip().lower()} deactivated; its sessions ended")
-
-
-@users_cli.command("set-password")
-@click.argument("email")
-@click.password_option(help="Prompted for when not given (at least 10 characters).")
-def set_password(email: str, password: str) -> None:
-    """Give an account a new password, and end its sessions everywhere."""
-    if len(password) < MIN_PASSWORD:
-        raise click.BadParameter(f"use at least {MIN_PASSWORD} characters", param_hint="--password")
-    with session_scope(_runtime().engine) as session:
-        try:
-            agents.set_password(session, email, password)
-        except agents.NoSuchAgent:
-            raise click.ClickException(f"no account for {email.strip().lower()}") from None
-    click.echo(f"{email.strip().lower()}: new password set; its sessions ended")

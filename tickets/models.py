@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Index, LargeBinary, Text
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 STATUSES = ("open", "answered", "resolved")
@@ -123,3 +123,6 @@ class Agent(SQLModel, table=True):
     # Signed into every session cookie; bumped by logout, deactivation and a new password,
     # so copies of older cookies stop working everywhere. NULL counts as 0.
     session_epoch: int | None = None
+    # The Page ids whose tickets and chats this agent sees (`users set-pages`); NULL: every
+    # Page's. An admin always sees every Page's.
+    pages: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

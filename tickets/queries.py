@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from core.metrics import PREFIX
 from tickets.errors import TicketNotFound
 from tickets.models import OutboundMail, Ticket, TicketReply
+from tickets.scope import EVERYTHING, Scope
 
 PAGE_SIZE = 20
 LIST_COLUMNS = (Ticket.id, Ticket.title, Ticket.type_id, Ticket.status, Ticket.created_at, Ticket.created_by,
@@ -44,14 +45,12 @@ class TicketPage:
 
 @dataclass(frozen=True)
 class Filters:
-    customer_id: int | None = None
+    scope: Scope = EVERYTHING  # whose tickets the viewer may see (tickets.scope)
     status: str | None = None
     type_id: str | None = None
 
     def where(self) -> list[Any]:
-        clauses = []
-        if self.customer_id is not None:
-            clauses.append(Ticket.customer_id == self.customer_id)
+        clauses = self.scope.ticket_clauses()
         if self.status:
             clauses.append(Ticket.status == self.status)
         if self.type_id:
@@ -82,10 +81,10 @@ def _exists(session: Session, filters: Filters, clause: Any) -> bool:
     return session.exec(select(Ticket.id).where(*filters.where(), clause).limit(1)).first() is not None
 
 
-def visible_ticket(session: Session, ticket_id: int, *, customer_id: int | None) -> Ticket:
-    """The ticket, if this viewer may see it (customer_id None: an agent sees all)."""
+def visible_ticket(session: Session, ticket_id: int, *, scope: Scope) -> Ticket:
+    """The ticket, if this viewer may see it; else TicketNotFound, as for no ticket."""
     ticket = session.get(Ticket, ticket_id)
-    if ticket is None or (customer_id is not None and ticket.customer_id != customer_id):
+    if ticket is None or not scope.sees(ticket):
         raise TicketNotFound(ticket_id)
     return ticket
 

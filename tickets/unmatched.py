@@ -1,6 +1,8 @@
 """`/tickets/unmatched`: inbound mail kept because it proves no ticket (a forged
-`[#N]`, an unknown thread, a bad reply address, an auto-reply), for staff only.
-The same list as `flask tickets unmatched`; nothing here reaches a customer."""
+`[#N]`, an unknown thread, a bad reply address, an auto-reply), for staff who see every
+Page (mail that proves no ticket proves no Page either: an agent bound to some Pages
+could read another client's customer). The same list as `flask tickets unmatched`;
+nothing here reaches a customer."""
 
 from __future__ import annotations
 
@@ -30,6 +32,6 @@ def unmatched_mail(session: Session, *, limit: int = LIMIT) -> Sequence[InboundE
 @bp.get("/unmatched")
 @login_required
 def index(viewer: Viewer) -> tuple[str, int]:
-    if not viewer.is_staff:
+    if not (viewer.is_staff and viewer.scope.everything):
         return error_page(viewer, "forbidden", 403)
     return render("tickets/unmatched.html", viewer, mails=unmatched_mail(db()))

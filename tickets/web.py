@@ -1,6 +1,7 @@
 """The ticket screen: `/tickets` (list), `/tickets/new`, `/tickets/<id>` with its
 messages, Resolve and reply forms. Customers see only their own tickets (any
-other id is a plain 404); agents see all and may reply."""
+other id is a plain 404); agents see all (or their Pages', `tickets.scope`) and may
+reply."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def not_found(_error: TicketNotFound) -> tuple[str, int]:
 @login_required
 def index(viewer: Viewer) -> Page:
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
-    filters = Filters(customer_id=viewer.customer_id, status=status,
+    filters = Filters(scope=viewer.scope, status=status,
                       type_id=request.args.get("type") or None)
     page = list_tickets(db(), filters, before=_id_arg("before"), after=_id_arg("after"))
     flows = runtime().flows.current
@@ -63,7 +64,7 @@ def index(viewer: Viewer) -> Page:
 @login_required
 def chat(viewer: Viewer) -> Page:
     """Chat Support: the links that open the conversation, per Page and channel."""
-    links = chat_links(pages(), db(), preview=local_preview())
+    links = chat_links(pages(), db(), preview=local_preview(), only=viewer.scope.page_ids)
     return render("tickets/chat.html", viewer, section="chat", chat_links=links)
 
 
@@ -104,7 +105,7 @@ def _open_from_form(viewer: Viewer, form: NewTicketForm) -> int:
 @login_required
 def show(viewer: Viewer, ticket_id: int) -> Page:
     session = db()
-    ticket = visible_ticket(session, ticket_id, customer_id=viewer.customer_id)
+    ticket = visible_ticket(session, ticket_id, scope=viewer.scope)
     title = type_title(runtime().flows_or_default(ticket.page_id).current, ticket.type_id,
                        viewer.locale)
     return render("tickets/detail.html", viewer, ticket=ticket, replies=replies_of(session, ticket_id),
@@ -119,7 +120,7 @@ def show(viewer: Viewer, ticket_id: int) -> Page:
 def attachment(viewer: Viewer, ticket_id: int, n: int) -> Page | Response:
     """A ticket's file, to whoever may see the ticket (a customer: only their own)."""
     session = db()
-    visible_ticket(session, ticket_id, customer_id=viewer.customer_id)
+    visible_ticket(session, ticket_id, scope=viewer.scope)
     found = attachment_queries.nth_of_ticket(session, ticket_id, n)
     if found is None:
         return error_page(viewer, "not_found", 404)
@@ -132,7 +133,7 @@ def resolve(viewer: Viewer, ticket_id: int) -> Page:
     if not ActionForm().validate_on_submit():
         return error_page(viewer, "form_expired", 400)
     rt, session = runtime(), db()
-    ticket = visible_ticket(session, ticket_id, customer_id=viewer.customer_id)
+    ticket = visible_ticket(session, ticket_id, scope=viewer.scope)
     mailbox = mailbox_for(rt.flows_or_default(ticket.page_id).current, ticket.type_id,
                           rt.settings.support_email_from)
     mail = service.resolve(session, ticket, mailbox=mailbox, sender=rt.settings.support_email_from)
@@ -157,7 +158,7 @@ def _ask_rating(rt: Runtime, ticket: Ticket) -> None:
 @login_required
 def add_message(viewer: Viewer, ticket_id: int) -> Page:
     session = db()
-    ticket = visible_ticket(session, ticket_id, customer_id=viewer.customer_id)
+    ticket = visible_ticket(session, ticket_id, scope=viewer.scope)
     form = MessageForm()
     if not form.validate_on_submit():
         key = "form_expired" if "csrf_token" in form.errors else "required"

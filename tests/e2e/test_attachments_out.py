@@ -58,9 +58,12 @@ def test_an_agents_pdf_reaches_the_customer_on_messenger_as_an_attachment(
         invoice, "invoice march.pdf", "application/pdf", "file")
     assert sent[1]["messaging_type"] == "RESPONSE"
 
-    [listed] = desk.ticket(number)["attachments"]
-    assert (listed["name"], listed["direction"], listed["messenger"]) == (
-        "invoice march.pdf", "out", "sent")
+    def recorded_sent() -> dict | None:  # Meta has the file; the desk writes "sent" just after
+        files = desk.ticket(number)["attachments"]
+        return files[0] if files and files[0]["messenger"] == "sent" else None
+
+    listed = wait_until(recorded_sent, timeout=30)
+    assert (listed["name"], listed["direction"]) == ("invoice march.pdf", "out")
     assert requests.get(listed["url"], headers=BEARER, timeout=5).content == invoice
 
 

@@ -27,6 +27,7 @@ from tests.e2e.test_tickets_journey import (  # noqa: F401  (fixtures)
 )
 from tests.support import payloads as p
 from tests.support.files import pdf
+from tests.support.servers import wait_until
 
 pytestmark = pytest.mark.e2e
 IGSID = "5550002"
@@ -89,6 +90,10 @@ def test_an_agents_files_reach_an_instagram_customer_as_instagram_takes_them(
     assert (uploaded.data, uploaded.kind) == (invoice, "file")
     assert sent[1]["message"]["attachment"]["type"] == "file"
     assert "this chat cannot carry" in text(sent[2])
-    states = {f["name"]: f["messenger"] for f in desk.ticket(number)["attachments"]}
-    assert states == {"invoice.pdf": "sent", "logs.zip": "refused"}
+    expected = {"invoice.pdf": "sent", "logs.zip": "refused"}  # written just after the sends
+
+    def states() -> dict[str, str]:
+        return {f["name"]: f["messenger"] for f in desk.ticket(number)["attachments"]}
+
+    wait_until(lambda: states() == expected, timeout=30)
     assert not [call for call in desk.fake.calls if call[2] >= 400]
