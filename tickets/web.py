@@ -28,7 +28,7 @@ from tickets.models import STATUSES, Ticket
 from tickets.notify import push_reply
 from tickets.pages import error_page, remember_language, render
 from tickets.queries import Filters, list_tickets, mails_of, replies_of, visible_ticket
-from tickets.types import mailbox_for, ticket_types, type_title
+from tickets.types import mailbox_for, ticket_types, type_title, type_titles
 from tickets.webapp import configure, db, local_preview, pages, runtime, secure_headers
 
 log = logging.getLogger(__name__)
@@ -53,8 +53,7 @@ def index(viewer: Viewer) -> Page:
     filters = Filters(scope=viewer.scope, status=status,
                       type_id=request.args.get("type") or None)
     page = list_tickets(db(), filters, before=_id_arg("before"), after=_id_arg("after"))
-    flows = runtime().flows.current
-    titles = {type_id: type_title(flows, type_id, viewer.locale) for type_id in ticket_types(flows)}
+    titles = type_titles(_visible_flows(viewer), viewer.locale)
     keep = {name: value for name, value in (("status", status), ("type", filters.type_id)) if value}
     return render("tickets/list.html", viewer, page=page, type_titles=titles, filters=filters,
                   statuses=STATUSES, keep=keep)
@@ -204,6 +203,18 @@ def _customer_flows(viewer: Viewer) -> Flows:
     """The flows of the signed-in customer's Page (its ticket types)."""
     customer = db().get(Customer, viewer.customer_id) if viewer.customer_id else None
     return runtime().flows_or_default(customer.page_id if customer else None).current
+
+
+def _visible_flows(viewer: Viewer) -> list[Flows]:
+    """The flows of the Pages whose tickets the viewer sees (each may have its own types)."""
+    if not viewer.is_staff:
+        return [_customer_flows(viewer)]
+    rt, only = runtime(), viewer.scope.page_ids
+    flows = [rt.flows.current] if only is None else []  # FLOWS_PATH: one Page, or old tickets
+    if not rt.pages.single:
+        flows += [rt.flows_for(page.id).current for page in rt.pages.pages
+                  if only is None or page.id in only]
+    return flows
 
 
 def _page_name(page_id: str | None) -> str | None:

@@ -6,17 +6,22 @@ by id, not their files, replies, ratings or unmatched mail. `flask users create-
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from redis import Redis
 from sqlmodel import select
 
 from bot.models import Customer
+from core import runtime
 from core.db import session_scope
 from core.runtime import Runtime
 from satisfaction.models import ChatRating
-from tests.unit.test_portal_web import agency  # noqa: F401  (the fixture: Pages ...01 and ...02)
+from tests.conftest import ROOT, make_settings
+from tests.unit.test_portal_web import PAGES, agency  # noqa: F401  (the fixture: Pages ...01 and ...02)
 from tests.unit.test_tickets_web import add_agent, csrf, sign_in_agent
 from tickets import service
 from tickets.models import Ticket, TicketReply
@@ -154,3 +159,50 @@ def test_with_one_page_there_is_no_page_to_bind(app: Flask) -> None:
     code, output = cli(app, "create-agent", "x@example.com", "--name", "X", "--page", "123",
                        "--password", PASSWORD)
     assert code == 2 and "no pages file" in output
+
+
+@pytest.fixture
+def mexico_flows(tmp_path: Path, redis: Redis, redis_url: str,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """Two Pages; Mexico's own flows file has a `shipping` ticket type, Spain's has none."""
+    from app import create_app
+
+    monkeypatch.setenv("SHOP_ES_TOKEN", "EAAes-token")
+    monkeypatch.setenv("SHOP_MX_TOKEN", "EAAmx-token")
+    flows = tmp_path / "flows-mx.yaml"
+    flows.write_text((ROOT / "config" / "flows.yaml").read_text().replace(
+        "    other:\n      title: {en: Other query,",
+        "    shipping:\n      title: {en: Shipping, es: Envíos, pt_BR: Entregas}\n"
+        "      mailbox: envios@mx.example\n"
+        "    other:\n      title: {en: Other query,"))
+    pages = tmp_path / "pages.yaml"
+    pages.write_text(PAGES.replace("    token_env: SHOP_MX_TOKEN\n",
+                                   f"    token_env: SHOP_MX_TOKEN\n    flows: {flows}\n"))
+    flask_app = create_app(make_settings(tmp_path, redis_url=redis_url, pages_path=str(pages)))
+    yield flask_app
+    runtime.install(None)
+    flask_app.extensions["runtime"].engine.dispose()
+
+
+def type_options(client: FlaskClient) -> list[str]:
+    return re.findall(r'<option value="(\w+)"', client.get("/tickets").get_data(as_text=True))
+
+
+def test_the_list_offers_and_names_each_visible_page_s_ticket_types(mexico_flows: Flask) -> None:
+    rt = mexico_flows.extensions["runtime"]
+    with session_scope(rt.engine) as session:
+        mario = Customer(page_id=MEXICO, psid="3", first_name="Mario")
+        session.add(mario)
+        session.flush()
+        service.open_ticket(session, customer=mario, title="Where is my parcel",
+                            ticket_type=ticket_types(rt.flows_for(MEXICO).current)["shipping"],
+                            description="Details", source="messenger", locale="en",
+                            sender="support@example.com", page_id=MEXICO)
+    add_agent(rt, email="all@agency.example", password=PASSWORD)
+    cli(mexico_flows, "create-agent", "spain@agency.example", "--name", "Lucia", "--page", SPAIN,
+        "--password", PASSWORD)
+    everyone = signed_in(mexico_flows, "all@agency.example")
+    assert "shipping" in type_options(everyone)
+    assert "<td>Shipping</td>" in everyone.get("/tickets").get_data(as_text=True)
+    spain = type_options(signed_in(mexico_flows, "spain@agency.example"))
+    assert "billing" in spain and "shipping" not in spain
