@@ -44,7 +44,7 @@ class Viewer:
     epoch: str = ""  # cookies from before epochs (or forged without one) never match
     # A staff member's Pages, read from their account on every request (never from the
     # cookie), so `users set-pages` applies at their next click.
-    pages: Scope = field(default=EVERYTHING, compare=False)
+    staff_scope: Scope = field(default=EVERYTHING, compare=False)
 
     @property
     def is_staff(self) -> bool:
@@ -58,10 +58,10 @@ class Viewer:
     @property
     def scope(self) -> Scope:
         """What this viewer may see (tickets.scope)."""
-        return self.pages if self.is_staff else Scope(customer_id=self.id)
+        return self.staff_scope if self.is_staff else Scope(customer_id=self.id)
 
 
-COOKIE_FIELDS = tuple(f.name for f in fields(Viewer) if f.name != "pages")
+COOKIE_FIELDS = tuple(f.name for f in fields(Viewer) if f.name != "staff_scope")
 
 
 def current_viewer() -> Viewer | None:
@@ -75,7 +75,7 @@ def current_viewer() -> Viewer | None:
     if viewer.is_staff:
         agent = _signed_in_agent(viewer)
         if agent is not None:
-            return replace(viewer, pages=agent_scope(agent))
+            return replace(viewer, staff_scope=agent_scope(agent))
     elif _customer_still_signed_in(viewer):
         return viewer
     session.clear()
