@@ -27,6 +27,11 @@ def end_sessions(session: Session, agent_id: int, **changes: object) -> None:
     session.commit()
 
 
+def bound_pages(agent: Agent) -> list[str] | None:
+    """The Page ids the account is limited to; None: every Page (an admin, an unbound agent)."""
+    return None if agent.role == "admin" else agent.pages
+
+
 def find(session: Session, email: str) -> Agent:
     agent = session.exec(select(Agent).where(Agent.email == email.strip().lower())).first()
     if agent is None or agent.id is None:

@@ -22,7 +22,7 @@ from sqlmodel import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from bot.models import Customer
-from tickets.agents import end_sessions, session_epoch
+from tickets.agents import bound_pages, end_sessions, session_epoch
 from tickets.i18n import locale_of
 from tickets.models import Agent
 from tickets.password_gate import PasswordGate, off_the_loop
@@ -84,9 +84,8 @@ def current_viewer() -> Viewer | None:
 
 def agent_scope(agent: Agent) -> Scope:
     """An admin, or an agent bound to no Page, sees every Page's tickets."""
-    if agent.role == "admin" or agent.pages is None:
-        return EVERYTHING
-    return pages_scope(agent.pages, runtime().pages)
+    pages = bound_pages(agent)
+    return EVERYTHING if pages is None else pages_scope(pages, runtime().pages)
 
 
 def _signed_in_agent(viewer: Viewer) -> Agent | None:

@@ -64,9 +64,10 @@ def _password_ok(password: str) -> None:
 
 
 def _pages_text(agent: Agent) -> str:
-    if agent.role == "admin" or agent.pages is None:
+    pages = agents.bound_pages(agent)
+    if pages is None:
         return "every Page"
-    return ("Pages " + ", ".join(agent.pages)) if agent.pages else "no Page"
+    return ("Pages " + ", ".join(pages)) if pages else "no Page"
 
 
 @users_cli.command("create-agent")
